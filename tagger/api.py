@@ -1,0 +1,128 @@
+"""The Python front door: :class:`Tagger` loads a model and predicts."""
+
+from __future__ import annotations
+
+import logging
+from importlib import resources
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from .errors import InputError, ModelFormatError
+from .persist import load_model_dir, save_model_dir
+from .prediction import Prediction
+from .sections import SectionModel
+
+__all__ = ["Tagger", "default_model_path"]
+
+log = logging.getLogger(__name__)
+
+NO_SIGNAL = "no Arabic words to classify"
+
+
+def default_model_path() -> Path:
+    """Where the bundled default model lives inside the installed package."""
+    return Path(str(resources.files("tagger") / "models" / "default"))
+
+
+class Tagger:
+    """A trained section (and keyword) model.
+
+    >>> from tagger import Tagger
+    >>> tagger = Tagger.load()                       # the bundled model
+    >>> tagger.predict("فاز المنتخب الوطني بالمباراة النهائية").section
+    'sports'
+    """
+
+    def __init__(self, sections: SectionModel, keywords=None, meta: dict | None = None,
+                 path: Path | None = None):
+        self.section_model = sections
+        self.keyword_model = keywords
+        self.meta = meta or {}
+        self.path = path
+
+    # -- loading and saving ---------------------------------------------------------------
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> "Tagger":
+        """Load a model directory, or the bundled default model when ``path`` is None."""
+        path = default_model_path() if path is None else Path(path)
+        meta, arrays = load_model_dir(path)
+        if "sections" not in arrays:
+            raise ModelFormatError(f"{path} has no section model (sections.npz)")
+        sections = SectionModel.from_state(meta.get("section_model", {}), arrays["sections"])
+        keywords = None
+        if "keywords" in arrays:
+            from .keywords import KeywordModel
+
+            keywords = KeywordModel.from_state(meta.get("keyword_model", {}), arrays["keywords"])
+        return cls(sections, keywords, meta, path)
+
+    def save(self, path: str | Path, *, force: bool = False) -> Path:
+        """Write the model directory atomically (refuses to replace one unless ``force``)."""
+        section_cfg, section_arrays = self.section_model.to_state()
+        meta = {k: v for k, v in self.meta.items() if k not in ("files", "format", "format_version")}
+        meta["section_model"] = section_cfg
+        components = {"sections": section_arrays}
+        if self.keyword_model is not None:
+            keyword_cfg, keyword_arrays = self.keyword_model.to_state()
+            meta["keyword_model"] = keyword_cfg
+            components["keywords"] = keyword_arrays
+        self.path = save_model_dir(path, meta, components, force=force)
+        return self.path
+
+    # -- prediction -------------------------------------------------------------------------
+    @property
+    def sections(self) -> list[str]:
+        return list(self.section_model.classes_)
+
+    def predict(self, text: str, title: str | None = None, *, top_k: int | None = None,
+                max_keywords: int | None = None) -> Prediction:
+        """Predict the section and keywords of one article."""
+        return self.predict_many([text], None if title is None else [title],
+                                 top_k=top_k, max_keywords=max_keywords)[0]
+
+    def predict_many(self, texts: Sequence[str], titles: Sequence[str | None] | None = None, *,
+                     top_k: int | None = None, max_keywords: int | None = None,
+                     batch_size: int = 2000) -> list[Prediction]:
+        """Predict many articles at once (much faster than calling :meth:`predict` in a loop)."""
+        texts = _check_texts(texts)
+        if titles is not None and len(titles) != len(texts):
+            raise InputError(f"got {len(titles)} titles for {len(texts)} texts")
+        if top_k is not None and top_k < 1:
+            raise InputError(f"top_k must be at least 1, got {top_k}")
+        full = texts if titles is None else [f"{t}\n{x}" if t else x for t, x in zip(titles, texts)]
+        out: list[Prediction] = []
+        for start in range(0, len(full), batch_size):
+            chunk = full[start:start + batch_size]
+            proba, n_arabic = self.section_model.predict_proba(chunk, return_counts=True)
+            keywords = self._keywords(texts[start:start + batch_size],
+                                      None if titles is None else titles[start:start + batch_size],
+                                      max_keywords)
+            out.extend(self._prediction(p, n, k, top_k)
+                       for p, n, k in zip(proba, n_arabic, keywords))
+        return out
+
+    def _keywords(self, texts, titles, max_keywords) -> list[list[tuple[str, float]]]:
+        if self.keyword_model is None:
+            return [[] for _ in texts]
+        return self.keyword_model.predict_many(texts, titles, max_keywords=max_keywords)
+
+    def _prediction(self, proba: np.ndarray, n_arabic: int, keywords, top_k) -> Prediction:
+        order = np.argsort(-proba, kind="stable")
+        if top_k is not None:
+            order = order[:top_k]
+        ranked = [(self.section_model.classes_[i], float(proba[i])) for i in order]
+        if n_arabic == 0:
+            return Prediction(None, None, ranked, [], reason=NO_SIGNAL)
+        return Prediction(ranked[0][0], ranked[0][1], ranked, keywords)
+
+
+def _check_texts(texts: Iterable[str]) -> list[str]:
+    if isinstance(texts, str):
+        raise InputError("predict_many takes a list of texts, not one string (use predict)")
+    texts = list(texts)
+    for i, text in enumerate(texts):
+        if not isinstance(text, str):
+            raise InputError(f"text {i} is {type(text).__name__}, expected str")
+    return texts

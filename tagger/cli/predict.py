@@ -1,0 +1,94 @@
+"""``tagger predict``: sections and keywords for a text, a file, a page or a whole corpus."""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from ..errors import InputError
+from . import app
+from ._common import ModelOption, model_path, progress_bar, reports_errors
+
+
+class OutputFormat(str, Enum):
+    json = "json"
+    table = "table"
+
+
+@app.command(no_args_is_help=True)
+@reports_errors
+def predict(
+    text: Annotated[Optional[str], typer.Argument(help="Article text to tag.", show_default=False)] = None,
+    file: Annotated[Optional[Path], typer.Option("--file", "-f", help="Read one article from a text file ('-' for stdin).", show_default=False)] = None,
+    input: Annotated[Optional[Path], typer.Option("--input", "-i", help="Batch input: .jsonl, .csv or .parquet with a text column.", show_default=False)] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Batch output (JSON Lines, one object per input row). Default: stdout.", show_default=False)] = None,
+    model: ModelOption = None,
+    text_col: Annotated[str, typer.Option("--text-col", help="Text column of --input.")] = "text",
+    id_col: Annotated[str, typer.Option("--id-col", help="Column of --input carried over as 'id' when present.")] = "id",
+    top_k: Annotated[Optional[int], typer.Option("--top-k", min=1, help="Keep only the N best sections in the output.", show_default=False)] = None,
+    max_keywords: Annotated[Optional[int], typer.Option("--max-keywords", min=0, help="At most N keywords (default: the model's).", show_default=False)] = None,
+    format: Annotated[OutputFormat, typer.Option("--format", help="Output for a single article.")] = OutputFormat.json,
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Rows per batch with --input.")] = 1000,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted --input run after its last complete row.")] = False,
+) -> None:
+    """Predict the section and keywords of Arabic news articles."""
+    from ..api import Tagger
+
+    sources = [name for name, value in (("TEXT", text), ("--file", file), ("--input", input))
+               if value is not None]
+    if len(sources) != 1:
+        raise InputError("give exactly one of TEXT, --file or --input"
+                         + (f" (got {', '.join(sources)})" if sources else ""))
+    tagger = Tagger.load(model_path(model))
+    if input is not None:
+        from ..batch import predict_file
+
+        with progress_bar(output is not None) as progress:
+            result = predict_file(tagger, input, output, text_col=text_col, id_col=id_col,
+                                  batch_size=batch_size, top_k=top_k, max_keywords=max_keywords,
+                                  resume=resume, stdout=sys.stdout, progress=progress)
+        if output is not None:
+            resumed = f" (resumed after {result.skipped})" if result.skipped else ""
+            typer.echo(f"wrote {result.rows} predictions to {output}{resumed}", err=True)
+        return
+    if file is not None:
+        text = _read_article(file)
+    prediction = tagger.predict(text, top_k=top_k, max_keywords=max_keywords)
+    if format is OutputFormat.table:
+        typer.echo(_table(prediction))
+    else:
+        typer.echo(prediction.to_json())
+
+
+def _read_article(file: Path) -> str:
+    if str(file) == "-":
+        data = sys.stdin.buffer.read()
+        name = "standard input"
+    else:
+        if not file.is_file():
+            raise InputError(f"file not found: {file}")
+        try:
+            data = file.read_bytes()
+        except OSError as exc:
+            raise InputError(f"cannot read {file}: {exc.strerror}") from exc
+        name = str(file)
+    if b"\x00" in data[:4096]:
+        raise InputError(f"{name} looks like a binary file, not text")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{name} is not UTF-8 text (byte {exc.start}); save it as UTF-8") from exc
+
+
+def _table(prediction) -> str:
+    lines = [f"section   {prediction.section or '-'}"
+             + (f"  ({prediction.reason})" if prediction.reason else "")]
+    for label, score in prediction.sections:
+        lines.append(f"  {label:<14} {score:6.3f}")
+    if prediction.keywords:
+        lines.append("keywords  " + "، ".join(k for k, _ in prediction.keywords))
+    return "\n".join(lines)

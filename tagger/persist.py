@@ -1,0 +1,181 @@
+"""Saving and loading model directories without ever running code from them.
+
+A model directory holds ``meta.json`` and one ``.npz`` file per component. The ``.npz``
+files contain plain numeric or fixed-width string arrays and are read with
+``allow_pickle=False``: a file that holds pickled objects is refused, not executed.
+``meta.json`` lists every component file with its SHA-256, checked before the file is
+opened, so a truncated or corrupted file is reported by name.
+
+Directories are written to a temporary sibling first and renamed into place, so an
+interrupted save leaves either the previous model or none, never half of one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Mapping
+
+import numpy as np
+
+from .errors import ModelFormatError, ModelNotFoundError, OutputExistsError
+
+__all__ = ["FORMAT_VERSION", "save_model_dir", "load_model_dir", "sha256_file",
+           "atomic_write_text"]
+
+log = logging.getLogger(__name__)
+
+FORMAT_NAME = "tagger-model"
+FORMAT_VERSION = 1
+META = "meta.json"
+_MAX_META_BYTES = 16 << 20
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file in the same directory."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _check_arrays(name: str, arrays: Mapping[str, np.ndarray]) -> None:
+    for key, value in arrays.items():
+        if not isinstance(value, np.ndarray) or value.dtype.hasobject:
+            raise TypeError(f"component {name!r} array {key!r} must be a numeric or "
+                            f"fixed-width string numpy array, got {type(value).__name__}")
+
+
+def save_model_dir(path: str | Path, meta: dict, components: Mapping[str, Mapping[str, np.ndarray]],
+                   *, force: bool = False) -> Path:
+    """Write ``meta`` and each component's arrays to the directory ``path``, atomically.
+
+    ``components`` maps a component name (``"sections"``, ``"keywords"``) to its arrays;
+    each becomes ``NAME.npz`` and is recorded with its checksum in ``meta["files"]``.
+    """
+    path = Path(path)
+    if path.exists() and not force:
+        raise OutputExistsError(f"output directory already exists: {path} "
+                                "(choose another --out or pass --force to replace it)")
+    if path.exists() and not path.is_dir():
+        raise OutputExistsError(f"output path exists and is not a directory: {path}")
+    parent = path.parent
+    if not parent.is_dir():
+        raise ModelNotFoundError(f"parent directory does not exist: {parent} (create it first)")
+    tmp = Path(tempfile.mkdtemp(dir=parent, prefix=f".{path.name}.", suffix=".tmp"))
+    try:
+        files = {}
+        for name, arrays in components.items():
+            _check_arrays(name, arrays)
+            target = tmp / f"{name}.npz"
+            with open(target, "wb") as fh:
+                np.savez_compressed(fh, **arrays)
+                fh.flush()
+                os.fsync(fh.fileno())
+            files[f"{name}.npz"] = {"sha256": sha256_file(target), "bytes": target.stat().st_size}
+        meta = {"format": FORMAT_NAME, "format_version": FORMAT_VERSION, **meta, "files": files}
+        (tmp / META).write_text(json.dumps(meta, ensure_ascii=False, indent=2) + "\n",
+                                encoding="utf-8")
+        os.chmod(tmp, 0o755)
+        if path.exists():
+            old = Path(tempfile.mkdtemp(dir=parent, prefix=f".{path.name}.", suffix=".old"))
+            os.rmdir(old)
+            os.replace(path, old)
+            os.replace(tmp, path)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return path
+
+
+def _read_meta(path: Path) -> dict:
+    meta_path = path / META
+    if not path.exists():
+        raise ModelNotFoundError(f"model directory not found: {path} "
+                                 "(train one with 'tagger train' or omit --model for the bundled model)")
+    if not path.is_dir() or not meta_path.is_file():
+        raise ModelNotFoundError(f"not a tagger model directory (no {META}): {path}")
+    if meta_path.stat().st_size > _MAX_META_BYTES:
+        raise ModelFormatError(f"{meta_path} is too large to be a model card")
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelFormatError(f"{meta_path} is not valid JSON ({exc}); the model is corrupted, "
+                               "retrain or copy it again") from exc
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT_NAME:
+        raise ModelFormatError(f"{meta_path} is not a tagger model card")
+    version = meta.get("format_version")
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise ModelFormatError(
+            f"{path} was written by a newer tagger (model format {version}, this tagger reads "
+            f"up to {FORMAT_VERSION}); upgrade with 'pip install -U tagger'")
+    if not isinstance(meta.get("files"), dict):
+        raise ModelFormatError(f"{meta_path} lists no model files")
+    return meta
+
+
+def _load_component(path: Path, name: str, expected: dict) -> dict[str, np.ndarray]:
+    file = path / name
+    if not file.is_file():
+        raise ModelFormatError(f"model file missing: {file}")
+    digest = expected.get("sha256") if isinstance(expected, dict) else None
+    if sha256_file(file) != digest:
+        raise ModelFormatError(f"checksum mismatch for {file}: the file is corrupted, truncated "
+                               "or was modified; retrain the model or copy it again")
+    try:
+        with np.load(file, allow_pickle=False) as npz:
+            return {key: npz[key] for key in npz.files}
+    except ValueError as exc:
+        if "pickle" in str(exc):
+            raise ModelFormatError(f"{file} contains pickled Python objects, which tagger refuses "
+                                   "to load because they can run code") from exc
+        raise ModelFormatError(f"cannot read {file}: {exc}") from exc
+    except Exception as exc:  # zipfile.BadZipFile, OSError, EOFError ...
+        raise ModelFormatError(f"cannot read {file}: not a valid tagger array file ({exc})") from exc
+
+
+def load_model_dir(path: str | Path) -> tuple[dict, dict[str, dict[str, np.ndarray]]]:
+    """Read and verify a model directory; returns ``(meta, {component: arrays})``."""
+    path = Path(path)
+    meta = _read_meta(path)
+    components = {}
+    for name, expected in meta["files"].items():
+        if not isinstance(name, str) or not name.endswith(".npz") or "/" in name or "\\" in name:
+            raise ModelFormatError(f"{path / META} lists an unexpected file {name!r}")
+        components[name[: -len(".npz")]] = _load_component(path, name, expected)
+    _warn_versions(meta)
+    return meta, components
+
+
+def _warn_versions(meta: dict) -> None:
+    import sklearn
+
+    saved = meta.get("sklearn_version")
+    if saved and saved != sklearn.__version__:
+        # Only arrays are stored and tagger computes predictions itself; the one thing
+        # scikit-learn still decides is n-gram hashing, which the section model checks
+        # against a fingerprint saved with it (see SectionModel.from_state).
+        log.info("model trained with scikit-learn %s, running %s", saved, sklearn.__version__)

@@ -1,0 +1,165 @@
+import csv
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from tagger.api import Tagger
+from tagger.cli import app, main
+from tagger.batch import partial_path
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="session")
+def model_dir(tmp_path_factory, tiny_model):
+    path = tmp_path_factory.mktemp("models") / "tiny"
+    Tagger(tiny_model).save(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def train_csv(tmp_path_factory, tiny_texts):
+    path = tmp_path_factory.mktemp("data") / "train.csv"
+    texts, labels = tiny_texts
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["id", "text", "label"])
+        for i, (t, l) in enumerate(zip(texts * 2, labels * 2)):
+            writer.writerow([f"a{i}", f"{t} {'.' * (i // len(texts))}", l])
+    return path
+
+
+def run(*args, input=None):
+    return runner.invoke(app, [str(a) for a in args], input=input)
+
+
+def run_main(capsys, *args):
+    with pytest.raises(SystemExit) as exit:
+        main([str(a) for a in args])
+    out = capsys.readouterr()
+    return exit.value.code, out.out, out.err
+
+
+def test_predict_text_prints_one_json_object(model_dir):
+    result = run("predict", "--model", model_dir, "سجل المهاجم هدفين في المباراة")
+    assert result.exit_code == 0, result.output
+    obj = json.loads(result.stdout)
+    assert obj["section"] == "sports"
+    assert obj["score"] == obj["sections"][0]["score"]
+    assert abs(sum(s["score"] for s in obj["sections"]) - 1) < 1e-3
+    assert obj["keywords"] == []
+
+
+def test_predict_file_stdin_and_table(model_dir, tmp_path):
+    article = tmp_path / "a.txt"
+    article.write_text("ارتفعت أسعار النفط وسعر الفائدة", encoding="utf-8")
+    assert json.loads(run("predict", "-m", model_dir, "--file", article).stdout)["section"] == "economy"
+    piped = run("predict", "-m", model_dir, "--file", "-", input="البرلمان والانتخابات والحكومة")
+    assert json.loads(piped.stdout)["section"] == "politics"
+    table = run("predict", "-m", model_dir, "--format", "table", "--top-k", "2", "ارتفع سعر النفط")
+    assert table.stdout.splitlines()[0].split() == ["section", "economy"]
+    assert len(table.stdout.splitlines()) == 3
+
+
+def test_text_without_arabic_says_so(model_dir):
+    obj = json.loads(run("predict", "-m", model_dir, "Hello world 123 🎉").stdout)
+    assert obj["section"] is None and obj["score"] is None
+    assert "no Arabic" in obj["reason"]
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv"])
+def test_batch_prediction_keeps_order_and_ids(model_dir, tmp_path, suffix):
+    rows = [("x1", "سجل المهاجم هدفا"), ("x2", "ارتفع سعر النفط"), ("x3", "صوت البرلمان")]
+    src = tmp_path / f"in{suffix}"
+    if suffix == ".jsonl":
+        src.write_text("".join(json.dumps({"id": i, "text": t}, ensure_ascii=False) + "\n"
+                               for i, t in rows), encoding="utf-8")
+    else:
+        src.write_text("id,text\n" + "".join(f"{i},{t}\n" for i, t in rows), encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    result = run("predict", "-m", model_dir, "--input", src, "--output", out, "--batch-size", 2)
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(l) for l in out.read_text(encoding="utf-8").splitlines()]
+    assert [l["id"] for l in lines] == ["x1", "x2", "x3"]
+    assert [l["section"] for l in lines] == ["sports", "economy", "politics"]
+    assert not partial_path(out).exists()
+
+
+def test_resume_continues_after_last_complete_row(model_dir, tmp_path):
+    src = tmp_path / "in.jsonl"
+    texts = ["سجل المهاجم هدفا", "ارتفع سعر النفط", "صوت البرلمان", "فاز الفريق"]
+    src.write_text("".join(json.dumps({"id": str(i), "text": t}, ensure_ascii=False) + "\n"
+                           for i, t in enumerate(texts)), encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    # what an interrupted run leaves: two complete rows and half of a third
+    partial_path(out).write_text('{"id": "0", "section": "sports"}\n{"id": "1", "section": "economy"}\n{"id": "2", "sec',
+                                 encoding="utf-8")
+    result = run("predict", "-m", model_dir, "--input", src, "--output", out, "--resume", "--batch-size", 1)
+    assert result.exit_code == 0, result.output
+    ids = [json.loads(l)["id"] for l in out.read_text(encoding="utf-8").splitlines()]
+    assert ids == ["0", "1", "2", "3"]
+
+
+def test_train_command_writes_a_model(train_csv, tmp_path):
+    out = tmp_path / "m"
+    result = run("train", "--data", train_csv, "--out", out, "--test-size", 0.25)
+    assert result.exit_code == 0, result.output
+    assert "macro" in result.stdout.lower()
+    meta = json.loads((out / "meta.json").read_text())
+    assert meta["sections"] == ["economy", "politics", "sports"]
+    assert meta["data"]["test_rows"] == 9
+    again = run("train", "--data", train_csv, "--out", out)
+    assert again.exit_code == 2
+    assert "--force" in again.stderr
+
+
+@pytest.mark.parametrize("args, code, message", [
+    (["predict", "--model", "{tmp}/missing", "نص"], 2, "model directory not found"),
+    (["predict", "--file", "{tmp}/missing.txt"], 2, "file not found"),
+    (["predict", "--input", "{tmp}/in.xlsx"], 2, "unsupported"),
+    (["predict"], 2, None),
+    (["predict", "نص", "--file", "{tmp}/x.txt"], 2, "exactly one of"),
+    (["train", "--data", "{tmp}/missing.csv", "--out", "{tmp}/m"], 2, "not found"),
+    (["train", "--data", "{tmp}/one.csv", "--out", "{tmp}/m"], 2, "need at least 2 sections"),
+    (["predict", "--input", "{tmp}/in.jsonl", "--output", "{tmp}/no/such/dir/out.jsonl"], 2, "does not exist"),
+])
+def test_bad_input_gives_one_line_and_exit_code(tmp_path, model_dir, args, code, message):
+    (tmp_path / "in.xlsx").write_bytes(b"PK\x03\x04")
+    (tmp_path / "in.jsonl").write_text('{"text": "نص"}\n', encoding="utf-8")
+    (tmp_path / "one.csv").write_text("text,label\nنص أول,sports\nنص ثان,sports\n", encoding="utf-8")
+    args = [a.format(tmp=tmp_path) for a in args]
+    if args[0] == "predict" and "--model" not in args and len(args) > 1:
+        args += ["--model", str(model_dir)]
+    result = run(*args)
+    assert result.exit_code == code, result.output
+    if message:
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1, result.stderr
+        assert message in lines[0]
+        assert "Traceback" not in result.output
+
+
+def test_binary_and_non_utf8_files(model_dir, tmp_path):
+    binary = tmp_path / "b.txt"
+    binary.write_bytes(b"\x00\x01\x02" * 100)
+    latin = tmp_path / "l.txt"
+    latin.write_bytes("café".encode("latin-1"))
+    for path, message in ((binary, "binary"), (latin, "not UTF-8")):
+        result = run("predict", "-m", model_dir, "--file", path)
+        assert result.exit_code == 2
+        assert message in result.stderr
+
+
+def test_usage_errors_are_one_line(capsys):
+    code, out, err = run_main(capsys, "predict", "--no-such-option")
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1
+    assert "--no-such-option" in err
+
+
+def test_version_and_help(capsys):
+    code, out, _ = run_main(capsys, "--version")
+    assert code == 0 and out.startswith("tagger ")
+    code, out, _ = run_main(capsys)
+    assert code == 0 and "predict" in out and "train" in out

@@ -1,0 +1,85 @@
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tagger.errors import DataError, ModelFormatError
+from tagger.features import FeatureConfig
+from tagger.sections import SectionModel
+
+
+def test_learns_the_tiny_sections(tiny_model):
+    assert tiny_model.classes_ == ["economy", "politics", "sports"]
+    assert tiny_model.predict([
+        "سجل اللاعب هدفا في المباراة",
+        "ارتفع سعر النفط والدولار",
+        "البرلمان والحكومة والانتخابات",
+    ]) == ["sports", "economy", "politics"]
+
+
+def test_scores_sum_to_one(tiny_model):
+    proba = tiny_model.predict_proba(["فاز الفريق", "", "hello"])
+    assert proba.shape == (3, 3)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-5)
+    assert ((proba >= 0) & (proba <= 1)).all()
+
+
+def test_counts_arabic_words(tiny_model):
+    _, n = tiny_model.predict_proba(["فاز الفريق اليوم", "only english 42", ""], return_counts=True)
+    assert n.tolist() == [3, 0, 0]
+
+
+def test_state_round_trip_gives_same_scores(tiny_model):
+    config, arrays = tiny_model.to_state()
+    assert all(not a.dtype.hasobject for a in arrays.values())
+    again = SectionModel.from_state(config, arrays)
+    texts = ["سجل اللاعب هدفا", "سعر الفائدة"]
+    np.testing.assert_allclose(again.predict_proba(texts), tiny_model.predict_proba(texts), atol=2e-3)
+    assert again.predict(texts) == tiny_model.predict(texts)
+
+
+def test_state_with_wrong_shapes_is_refused(tiny_model):
+    config, arrays = tiny_model.to_state()
+    arrays = dict(arrays, coef=arrays["coef"][:, :10])
+    with pytest.raises(ModelFormatError, match="do not match"):
+        SectionModel.from_state(config, arrays)
+
+
+def test_changed_hashing_is_detected(tiny_model):
+    config, arrays = tiny_model.to_state()
+    config = dict(config, probe=[[0]] * len(config["probe"]))
+    with pytest.raises(ModelFormatError, match="hashes n-grams differently"):
+        SectionModel.from_state(config, arrays)
+
+
+def test_calibration_sets_a_temperature(tiny_texts):
+    texts, labels = tiny_texts
+    model = SectionModel(FeatureConfig(char_bits=12, word_bits=10), calibration=0.3).fit(
+        texts * 2, labels * 2)
+    assert model.temperature_ > 0 and model.temperature_ != 1.0
+
+
+def test_binary_problem_has_one_row_per_class(tiny_texts):
+    texts, labels = tiny_texts
+    keep = [i for i, l in enumerate(labels) if l != "politics"]
+    model = SectionModel(FeatureConfig(char_bits=12, word_bits=10), calibration=0.0).fit(
+        [texts[i] for i in keep], [labels[i] for i in keep])
+    assert model.coef_.shape[0] == 2
+    assert model.predict(["سجل اللاعب هدفا", "ارتفع سعر النفط"]) == ["sports", "economy"]
+
+
+def test_single_class_is_refused():
+    with pytest.raises(DataError, match="at least two sections"):
+        SectionModel().fit(["نص", "نص اخر"], ["sports", "sports"])
+
+
+def test_predict_before_fit_raises():
+    with pytest.raises(RuntimeError, match="not fitted"):
+        SectionModel().predict(["نص"])
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(max_size=200))
+def test_predict_never_fails(tiny_model, text):
+    proba = tiny_model.predict_proba([text])
+    assert abs(proba.sum() - 1) < 1e-5
