@@ -41,6 +41,8 @@ _FORMATS = "use .parquet, .csv, .jsonl or a folder of .txt files per label"
 # "user/name" or "org/name" on the Hugging Face Hub; tried only when no such local path exists.
 _HUB_NAME = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 _FILE_SUFFIXES = {*_BUILDERS, ".txt", ".tsv", ".xlsx", ".xls", ".gz", ".zip"}
+# Columns an input may lack when several inputs are given (SANAD has no titles or tags).
+_OPTIONAL = ("titles", "tags", "groups", "ids")
 _TAG_SEPARATORS = re.compile(r"[|;؛]")
 _HEAD_BYTES = 1 << 16
 # The command-line option that chooses each column, named in error messages.
@@ -144,7 +146,9 @@ def load_labelled(
     Each input is a ``.parquet``, ``.csv``, ``.jsonl``/``.json`` file, a folder with one
     sub-folder of ``.txt`` files per label (columns ``text_col``, ``label_col`` and ``id``, the
     file's path inside the folder), or a Hub dataset name such as ``user/name`` (``split`` is
-    used only there). Every requested column must be present in every input.
+    used only there). The text and label columns must be present in every input; an
+    optional column (title, tags, group, id) must be present in at least one, and inputs
+    without it get empty titles, no tags, and empty groups and ids.
 
     Rows with an empty text or label are dropped. With ``label_map``, labels are mapped to
     sections and rows whose label maps to null or is missing from the map are dropped (the
@@ -167,8 +171,10 @@ def load_labelled(
                "tags": tags_col, "groups": group_col, "ids": id_col}
     out: dict[str, list | None] = {key: [] if col else None for key, col in columns.items()}
     sources, seen, dropped, counts = [], {}, Counter(), Counter()
+    found_optional: set[str] = set()
     for item, (name, table) in zip(inputs, tables):
-        values = _read_columns(table, name, columns)
+        values = _read_columns(table, name, columns, optional=len(tables) > 1)
+        found_optional.update(key for key in _OPTIONAL if columns[key] in table.column_names)
         kept = 0
         for row, text in enumerate(values["texts"]):
             label = values["labels"][row] if has_labels else None
@@ -193,6 +199,11 @@ def load_labelled(
         sources.append({"data": item, "rows": table.num_rows, "kept": kept})
         log.info("read %d rows from %s, kept %d", table.num_rows, name, kept)
 
+    for key in _OPTIONAL:
+        if columns[key] and key not in found_optional:
+            _, table = tables[0]
+            raise DataError(f"column {columns[key]!r} not found in any input; columns found: "
+                            f"{', '.join(table.column_names)} (use {_FLAGS[key]} to choose another)")
     result = LabelledData(**out, sources=sources, n_duplicates=counts["duplicates"],
                           n_conflicts=counts["conflicts"], n_dropped_labels=sum(dropped.values()),
                           n_empty=counts["empty"])
@@ -211,18 +222,26 @@ def load_labelled(
     return result
 
 
-def _read_columns(table: Any, name: str, columns: dict[str, str | None]) -> dict[str, list]:
-    """The requested columns of one input as cleaned Python lists (stripped text, parsed tags)."""
+def _read_columns(table: Any, name: str, columns: dict[str, str | None],
+                  optional: bool = False) -> dict[str, list]:
+    """The requested columns of one input as cleaned Python lists (stripped text, parsed tags).
+
+    With ``optional``, a missing title, tags, group or id column is filled with empty values.
+    """
     if table.num_rows == 0:
         raise DataError(f"no rows in {name}: the dataset is empty")
     for key, col in columns.items():
+        if optional and key in _OPTIONAL and col and col not in table.column_names:
+            continue
         if col and col not in table.column_names:
             raise DataError(f"column {col!r} not found in {name}; columns found: "
                             f"{', '.join(table.column_names)} (use {_FLAGS[key]} to choose another)")
     arrow = table.with_format("arrow")[:]
     values = {}
     for key, col in columns.items():
-        if col:
+        if col and col not in table.column_names:
+            values[key] = [[] if key == "tags" else "" for _ in range(table.num_rows)]
+        elif col:
             cells = arrow.column(col).to_pylist()
             if key == "tags":
                 values[key] = [_parse_tags(cell, name, row) for row, cell in enumerate(cells)]

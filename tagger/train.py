@@ -126,7 +126,8 @@ def _split(labels: Sequence[str], test_size: float, seed: int):
 
 def _train_keywords(tagger, train_set: LabelledData, test_set: LabelledData, max_keywords: int,
                     progress: Progress) -> dict | None:
-    from .keywords import KeywordModel, keyword_scores
+    from .keywords import KeywordModel
+    from .metrics import keyword_metrics
 
     if train_set.tags is None:
         raise DataError("--tags-col was given but the data has no tags")
@@ -143,7 +144,7 @@ def _train_keywords(tagger, train_set: LabelledData, test_set: LabelledData, max
         return None
     held = test_set.subset(test_tagged)
     predicted = tagger.keyword_model.predict_many(held.texts, held.titles)
-    return keyword_scores([[k for k, _ in p] for p in predicted], held.tags)
+    return keyword_metrics([[k for k, _ in p] for p in predicted], held.tags, k=5)
 
 
 def _meta(dataset, train_set, test_set, model, metrics, keyword_metrics, **params) -> dict:

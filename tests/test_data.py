@@ -137,12 +137,12 @@ def test_several_inputs_are_concatenated_in_order(tmp_path):
     assert [(s["rows"], s["kept"]) for s in loaded.sources] == [(2, 2), (2, 2), (1, 1)]
 
 
-def test_a_column_missing_from_one_input_names_that_input(tmp_path):
+def test_a_required_column_missing_from_one_input_names_that_input(tmp_path):
     first = write(tmp_path / "a.csv", records(ARTICLES[:2]))
-    second = write(tmp_path / "b.jsonl", [{"text": a[3], "label": a[1]} for a in ARTICLES[2:]])
-    expected = r"column 'title' not found in .*b\.jsonl; columns found: text, label"
+    second = write(tmp_path / "b.jsonl", [{"body": a[3], "label": a[1]} for a in ARTICLES[2:]])
+    expected = r"column 'text' not found in .*b\.jsonl; columns found: body, label"
     with pytest.raises(DataError, match=expected):
-        load_labelled([first, second], title_col="title")
+        load_labelled([first, second])
 
 
 def test_no_inputs(tmp_path):
@@ -582,3 +582,16 @@ def test_ant_multisource_with_the_shared_label_map(shared_data):
     tagged = [tags for tags in loaded.tags if tags]
     assert 1000 < len(tagged) < len(loaded) / 2 and all(isinstance(t, str) for t in tagged[0])
     assert len(set(loaded.ids)) == len(loaded)
+
+
+def test_optional_columns_may_be_missing_from_some_inputs(tmp_path):
+    with_title = tmp_path / "a.csv"
+    with_title.write_text("text,label,title,tags\nفاز الفريق بالكأس,sports,فوز,الكأس\n"
+                          "ارتفع سعر النفط,economy,النفط,\n", encoding="utf-8")
+    body_only = tmp_path / "b.csv"
+    body_only.write_text("text,label\nصوت البرلمان على القانون,politics\n", encoding="utf-8")
+    data = load_labelled([with_title, body_only], title_col="title", tags_col="tags")
+    assert data.titles == ["فوز", "النفط", ""]
+    assert data.tags == [["الكأس"], [], []]
+    with pytest.raises(DataError, match="'headline' not found in any input"):
+        load_labelled([with_title, body_only], title_col="headline")
