@@ -10,6 +10,8 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from .errors import InputError, ModelFormatError
+from .normalize import normalize
+from .page import parse_page, repair_site_tags
 from .persist import load_model_dir, save_model_dir
 from .prediction import Prediction
 from .sections import SectionModel
@@ -102,6 +104,40 @@ class Tagger:
             out.extend(self._prediction(p, n, k, top_k)
                        for p, n, k in zip(proba, n_arabic, keywords))
         return out
+
+    def predict_page(self, page_text: str, *, top_k: int | None = None,
+                     max_keywords: int | None = None) -> Prediction:
+        """Predict on a scraped article page: its title and body only.
+
+        The site's keyword list, source line and blocks of other articles
+        ("اقرأ أيضا") are recognised by :func:`tagger.page.parse_page` and left out.
+        """
+        page = parse_page(page_text)
+        return self.predict(page.body, title=page.title or None, top_k=top_k,
+                            max_keywords=max_keywords)
+
+    def clean_tags(self, page_text: str, *, max_keywords: int | None = None) -> list[dict]:
+        """The page's own keyword list repaired, then merged with the predicted keywords.
+
+        Each item is ``{"keyword", "score", "source"}``: ``source`` is ``"page"`` (the
+        site's list, kept because the article supports it), ``"model"`` (predicted) or
+        ``"page+model"``; ``score`` is the keyword model's score, ``None`` for a page tag
+        the model did not propose. Page tags come first, best supported first.
+        """
+        page = parse_page(page_text)
+        repaired = repair_site_tags(page.site_tags_text or "", page.article_text())
+        predicted = self.predict(page.body, title=page.title or None,
+                                 max_keywords=max_keywords).keywords
+        scores = {normalize(k).lower(): s for k, s in predicted}
+        items = [{"keyword": tag, "score": scores.pop(normalize(tag).lower(), None), "source": "page"}
+                 for tag in repaired]
+        for item in items:
+            if item["score"] is not None:
+                item["source"] = "page+model"
+        items.sort(key=lambda item: item["score"] is None)  # stable: page order otherwise
+        items += [{"keyword": k, "score": s, "source": "model"} for k, s in predicted
+                  if normalize(k).lower() in scores]
+        return items
 
     def _keywords(self, texts, titles, max_keywords) -> list[list[tuple[str, float]]]:
         if self.keyword_model is None:

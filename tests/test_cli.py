@@ -163,3 +163,31 @@ def test_version_and_help(capsys):
     assert code == 0 and out.startswith("tagger ")
     code, out, _ = run_main(capsys)
     assert code == 0 and "predict" in out and "train" in out
+
+
+PAGES = __import__("pathlib").Path(__file__).parent / "fixtures" / "pages"
+
+
+def test_predict_page_ignores_the_other_articles(model_dir, tmp_path):
+    page = (PAGES / "economy_page.txt").read_text(encoding="utf-8")
+    related = page[page.index("اقرأ أيضًا:"):]
+    # A page whose body is about the economy but whose related block is pure sports:
+    # only the body may count.
+    sports_tail = "\n".join(["اقرأ أيضًا:"] + ["سجل المهاجم هدفين وفاز الفريق بالمباراة"] * 30)
+    path = tmp_path / "page.txt"
+    path.write_text(page.replace(related, sports_tail), encoding="utf-8")
+    obj = json.loads(run("predict", "-m", model_dir, "--page", path).stdout)
+    assert obj["section"] == "economy"
+    whole = json.loads(run("predict", "-m", model_dir, "--file", path).stdout)
+    assert whole["section"] == "sports"  # proof the tail would have mattered
+
+
+def test_clean_tags_repairs_the_page_list(model_dir):
+    result = run("clean-tags", "-m", model_dir, "--plain", PAGES / "economy_page.txt")
+    assert result.exit_code == 0, result.output
+    tags = result.stdout.splitlines()
+    assert tags[:3] == ["البنك المركزي", "سعر الفائدة", "التضخم"]
+    assert not {"اقتصاد", "سياسة", "رياضة", "الرئيسية"} & set(tags)
+    items = json.loads(run("clean-tags", "-m", model_dir, PAGES / "economy_page.txt").stdout)
+    assert [i["keyword"] for i in items] == tags
+    assert {i["source"] for i in items} <= {"page", "model", "page+model"}

@@ -41,6 +41,7 @@ def _root(
 
 
 from . import predict as _predict  # noqa: E402  (registers the commands)
+from . import clean_tags as _clean_tags  # noqa: E402,F401
 from . import train as _train  # noqa: E402,F401
 
 

@@ -91,3 +91,24 @@ ModelOption = Annotated[
                  file_okay=False, show_default=False),
 ]
 TextColOption = Annotated[str, typer.Option("--text-col", help="Column holding the article text.")]
+
+
+def read_text_file(file: Path) -> str:
+    """A UTF-8 text file's content ('-' reads stdin), with clear errors for anything else."""
+    if str(file) == "-":
+        data = sys.stdin.buffer.read()
+        name = "standard input"
+    else:
+        if not file.is_file():
+            raise InputError(f"file not found: {file}")
+        try:
+            data = file.read_bytes()
+        except OSError as exc:
+            raise InputError(f"cannot read {file}: {exc.strerror}") from exc
+        name = str(file)
+    if b"\x00" in data[:4096]:
+        raise InputError(f"{name} looks like a binary file, not text")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{name} is not UTF-8 text (byte {exc.start}); save it as UTF-8") from exc

@@ -11,7 +11,7 @@ import typer
 
 from ..errors import InputError
 from . import app
-from ._common import ModelOption, model_path, progress_bar, reports_errors
+from ._common import ModelOption, model_path, progress_bar, read_text_file, reports_errors
 
 
 class OutputFormat(str, Enum):
@@ -24,6 +24,7 @@ class OutputFormat(str, Enum):
 def predict(
     text: Annotated[Optional[str], typer.Argument(help="Article text to tag.", show_default=False)] = None,
     file: Annotated[Optional[Path], typer.Option("--file", "-f", help="Read one article from a text file ('-' for stdin).", show_default=False)] = None,
+    page: Annotated[Optional[Path], typer.Option("--page", "-p", help="A scraped article page: predict on its title and body only.", show_default=False)] = None,
     input: Annotated[Optional[Path], typer.Option("--input", "-i", help="Batch input: .jsonl, .csv or .parquet with a text column.", show_default=False)] = None,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Batch output (JSON Lines, one object per input row). Default: stdout.", show_default=False)] = None,
     model: ModelOption = None,
@@ -38,10 +39,10 @@ def predict(
     """Predict the section and keywords of Arabic news articles."""
     from ..api import Tagger
 
-    sources = [name for name, value in (("TEXT", text), ("--file", file), ("--input", input))
-               if value is not None]
+    sources = [name for name, value in (("TEXT", text), ("--file", file), ("--page", page),
+                                        ("--input", input)) if value is not None]
     if len(sources) != 1:
-        raise InputError("give exactly one of TEXT, --file or --input"
+        raise InputError("give exactly one of TEXT, --file, --page or --input"
                          + (f" (got {', '.join(sources)})" if sources else ""))
     tagger = Tagger.load(model_path(model))
     if input is not None:
@@ -55,33 +56,17 @@ def predict(
             resumed = f" (resumed after {result.skipped})" if result.skipped else ""
             typer.echo(f"wrote {result.rows} predictions to {output}{resumed}", err=True)
         return
-    if file is not None:
-        text = _read_article(file)
-    prediction = tagger.predict(text, top_k=top_k, max_keywords=max_keywords)
+    if page is not None:
+        prediction = tagger.predict_page(read_text_file(page), top_k=top_k,
+                                         max_keywords=max_keywords)
+    else:
+        if file is not None:
+            text = read_text_file(file)
+        prediction = tagger.predict(text, top_k=top_k, max_keywords=max_keywords)
     if format is OutputFormat.table:
         typer.echo(_table(prediction))
     else:
         typer.echo(prediction.to_json())
-
-
-def _read_article(file: Path) -> str:
-    if str(file) == "-":
-        data = sys.stdin.buffer.read()
-        name = "standard input"
-    else:
-        if not file.is_file():
-            raise InputError(f"file not found: {file}")
-        try:
-            data = file.read_bytes()
-        except OSError as exc:
-            raise InputError(f"cannot read {file}: {exc.strerror}") from exc
-        name = str(file)
-    if b"\x00" in data[:4096]:
-        raise InputError(f"{name} looks like a binary file, not text")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{name} is not UTF-8 text (byte {exc.start}); save it as UTF-8") from exc
 
 
 def _table(prediction) -> str:
