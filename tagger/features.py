@@ -108,7 +108,8 @@ class _WordCache:
         if len(self.ids) + len(words) > self.max_words:
             self.clear()
         ids = self.ids
-        new = [w for w in words if w not in ids]
+        # distinct spellings can normalise to the same word within one batch
+        new = list(dict.fromkeys(w for w in words if w not in ids))
         if new:
             start = len(ids)
             for offset, word in enumerate(new):

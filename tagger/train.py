@@ -161,7 +161,7 @@ def _meta(dataset, train_set, test_set, model, metrics, keyword_metrics, **param
         "parameters": {k: v for k, v in params.items() if k != "seconds"},
         "training_seconds": round(params["seconds"], 1),
         "data": {
-            "sources": dataset.sources,
+            "sources": [{**source, "data": str(source["data"])} for source in dataset.sources],
             "rows": len(dataset),
             "duplicates_removed": dataset.n_duplicates,
             "train_rows": len(train_set),

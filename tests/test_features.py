@@ -78,3 +78,11 @@ def test_counts_never_fail(texts):
     x = f.counts(texts)
     assert x.shape == (len(texts), (1 << 12) + (1 << 8))
     assert (x.data >= 0).all()
+
+
+def test_spellings_that_normalise_alike_share_one_cache_row():
+    cached = Featurizer(FeatureConfig(char_bits=14, word_bits=10))
+    cached.counts(["لكأس لكاس بالكأس"])
+    fresh = Featurizer(FeatureConfig(char_bits=14, word_bits=10))
+    np.testing.assert_array_equal(cached.counts(["كرة القدم والكاس"]).toarray(),
+                                  fresh.counts(["كرة القدم والكاس"]).toarray())
