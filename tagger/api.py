@@ -139,6 +139,18 @@ class Tagger:
                   if normalize(k).lower() in scores]
         return items
 
+    def explain(self, text: str, title: str | None = None, top: int = 10):
+        """Why this section (and these keywords): the words that pushed the prediction most.
+
+        Returns a :class:`tagger.explain.Explanation`; see :func:`tagger.explain.explain`.
+
+        >>> tagger.explain("سجل المهاجم هدفين").words[0]["word"]      # doctest: +SKIP
+        'المهاجم'
+        """
+        from .explain import explain
+
+        return explain(self, text, title, top=top)
+
     def _keywords(self, texts, titles, max_keywords) -> list[list[tuple[str, float]]]:
         if self.keyword_model is None:
             return [[] for _ in texts]

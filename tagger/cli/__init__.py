@@ -43,6 +43,9 @@ def _root(
 from . import predict as _predict  # noqa: E402  (registers the commands)
 from . import clean_tags as _clean_tags  # noqa: E402,F401
 from . import train as _train  # noqa: E402,F401
+from . import evaluate as _evaluate  # noqa: E402,F401
+from . import explain as _explain  # noqa: E402,F401
+from . import info as _info  # noqa: E402,F401
 
 
 def main(argv: list[str] | None = None) -> None:
