@@ -43,7 +43,7 @@ class FeatureConfig:
     char_bits: int = 20
     word_bits: int = 18
     word_bigrams: bool = True
-    max_words: int = 400
+    max_words: int = 1000
     sublinear_tf: bool = True
 
     def __post_init__(self):

@@ -36,7 +36,10 @@ def _no_progress(stage: str, done: int, total: int) -> None:
 class SectionModel:
     """Predicts a section from text, with scores that sum to 1.
 
-    ``C`` is the inverse regularisation strength of the linear SVM; ``calibration`` is
+    ``C`` is the inverse regularisation strength of the linear SVM. ``class_weight``
+    "balanced" weighs sections inversely to their frequency: when sections come from
+    different corpora (religion and health only from SANAD here), it keeps the largest
+    section from absorbing articles in an unfamiliar style. ``calibration`` is
     the share of the training rows held out to fit the softmax temperature that turns
     SVM margins into scores (the model is then refitted on all rows).
 
@@ -47,9 +50,11 @@ class SectionModel:
     """
 
     def __init__(self, features: FeatureConfig | None = None, C: float = 0.5,
-                 calibration: float = 0.1, seed: int = 0, batch_size: int = 2000):
+                 class_weight: str | None = "balanced", calibration: float = 0.1, seed: int = 0,
+                 batch_size: int = 2000):
         self.features = features
         self.C = C
+        self.class_weight = class_weight
         self.calibration = calibration
         self.seed = seed
         self.batch_size = batch_size
@@ -98,7 +103,7 @@ class SectionModel:
     def _svm(self):
         from sklearn.svm import LinearSVC
 
-        return LinearSVC(C=self.C, random_state=self.seed)
+        return LinearSVC(C=self.C, class_weight=self.class_weight, random_state=self.seed)
 
     def _counts(self, texts: Sequence[str], progress: Progress, stage: str) -> sp.csr_matrix:
         blocks = []
@@ -139,6 +144,7 @@ class SectionModel:
         config = {
             "features": self.featurizer_.config.to_dict(),
             "C": self.C,
+            "class_weight": self.class_weight,
             "calibration": self.calibration,
             "seed": self.seed,
             "temperature": float(self.temperature_),
@@ -156,8 +162,8 @@ class SectionModel:
     def from_state(cls, config: dict, arrays: dict[str, np.ndarray]) -> "SectionModel":
         try:
             features = FeatureConfig(**config["features"])
-            model = cls(features, C=float(config["C"]), calibration=float(config["calibration"]),
-                        seed=int(config["seed"]))
+            model = cls(features, C=float(config["C"]), class_weight=config.get("class_weight"),
+                        calibration=float(config["calibration"]), seed=int(config["seed"]))
             model.temperature_ = float(config["temperature"])
             model.classes_ = [str(c) for c in arrays["classes"]]
             model.coef_ = np.asarray(arrays["coef"], dtype=np.float32)
