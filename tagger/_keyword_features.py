@@ -1,0 +1,672 @@
+"""Reading articles, candidate phrases and their features, for :mod:`tagger.keywords`.
+
+A batch of articles is read at once (:func:`read_batch`): numpy splits the text into
+words and breaks (punctuation, digits) and hashes every word, and a :class:`Lexicon`
+maps the hashes to rows that hold each distinct word's analysis (normalised form, stop
+word or not, which proclitic it may carry, training statistics). Python code only runs
+for words never seen before. :func:`extract` then lists every article's candidate
+phrases and :func:`features` describes them, both vectorised over the whole batch.
+
+Words and phrases are identified by 64-bit hashes, so the statistics a model keeps are
+plain integer arrays (no strings, no pickle) and look-ups are binary searches.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass
+
+import numpy as np
+
+from .normalize import fold_letters, normalize
+
+__all__ = ["STOP_WORDS", "FEATURE_NAMES", "Lexicon", "Batch", "Candidates", "read_batch",
+           "extract", "features", "context_keys", "context_stats", "tag_key", "split_tokens",
+           "surface", "word_hash", "phrase_hash", "doc_salted", "lookup"]
+
+# ---------------------------------------------------------------- stop words and clitics
+# Function words that never start or end a keyword, in natural spelling (normalised on
+# import). Nouns of time and number are here too: editors never tag "يوم" or "ثلاثة".
+_STOP_TEXT = """
+في من إلى الى على عن مع عند لدى حتى منذ خلال بين بعد قبل حول ضد عبر نحو دون بدون تحت فوق
+أمام خلف وراء إثر رغم برغم بسبب وفق وفقا حسب بحسب ضمن داخل خارج قرب لصالح بشأن جراء عقب
+طوال طيلة أثناء إزاء تجاه لدي سوى عدا خلا لأجل أجل مثل مثلما كما بما مما عما ممن فيما بينما
+هو هي هم هن هما أنا نحن أنت أنتم أنتما أنتن إياه إياها إياهم نفسه نفسها أنفسهم
+هذا هذه هذان هاتان هذين هاتين ذلك تلك ذاك هؤلاء أولئك هنا هناك هنالك ثمة
+الذي التي الذين اللذين اللذان اللتين اللتان اللواتي اللاتي اللائي
+ما ماذا متى أين كيف لماذا كم أي أية أيا
+أن إن أنه أنها أنهم أنهن إنه إنها إنهم لأن لأنه لأنها كأن كأنه لكن لكنه لكنها ليت لعل
+لا لم لن قد لقد سوف هل بل أو أم ثم إذا إذ إذن لو لولا كي لكي حيث حين حينما عندما عندها
+إلا غير أيضا فقط كل كلا كلتا بعض جميع كافة معظم أغلب أكثر أقل نفس ذات عدة عدم أما إما
+يا نعم ليس ليست ليسوا مازال مازالت ما زال لازال لا يزال تزال يزال زال أصبح أصبحت أصبحوا
+صار صارت ظل ظلت بات باتت كان كانت كانوا كن يكون تكون يكونوا تكونوا نكون أكون سيكون ستكون
+يمكن يمكنه يمكنها يجب ينبغي تم يتم تمت جرى يجري تجري
+له لها لهم لهن لهما به بها بهم بهن بهما فيه فيها فيهم منه منها منهم عنه عنها عنهم
+عليه عليها عليهم إليه إليها إليهم معه معها معهم لديه لديها لديهم عنده عندها عندهم
+بينه بينها بينهم بينهما ضده ضدها حوله حولها كونه كونها كونهم ذلك وذلك
+قال قالت قالوا يقول تقول يقولون أكد أكدت أكدوا يؤكد تؤكد مؤكدا مؤكدة أضاف أضافت يضيف تضيف مضيفا
+تابع تابعت أوضح أوضحت يوضح موضحا أشار أشارت يشير تشير مشيرا ذكر ذكرت يذكر أفاد أفادت يفيد
+لفت لفتت اعتبر اعتبرت يعتبر رأى يرى ترى شدد شددت أعلن أعلنت يعلن تعلن أعرب أعربت
+كشف كشفت يكشف تكشف نقل نقلت أفادت بحسب وفقاً لفت أبلغ أبلغت صرح صرحت أشاد دعا دعت
+اليوم أمس غدا الآن حاليا آنذاك مؤخرا قريبا سابقا لاحقا أخيرا دائما أبدا أحيانا
+يوم أيام يومين اليومين الأيام صباح صباحا مساء مساء ليلة ليلا نهار فجر ظهر عصر الليلة
+ساعة ساعات الساعة دقيقة دقائق أسبوع أسابيع الأسبوع شهر أشهر شهور الشهر عام أعوام العام سنة
+سنوات السنة السنوات الماضي الماضية المقبل المقبلة القادم القادمة الحالي الحالية الجاري
+الأحد الاثنين الإثنين الثلاثاء الأربعاء الخميس الجمعة السبت
+يناير فبراير مارس أبريل إبريل مايو يونيو يوليو أغسطس سبتمبر أكتوبر نوفمبر ديسمبر
+كانون شباط آذار نيسان أيار حزيران تموز آب أيلول تشرين
+واحد واحدة اثنان اثنين اثنتين ثلاث ثلاثة أربع أربعة خمس خمسة ست ستة سبع سبعة ثمان ثماني ثمانية
+تسع تسعة عشر عشرة عشرات عشرين ثلاثين أربعين خمسين ستين سبعين ثمانين تسعين مئة مائة مئات
+ألف آلاف ألفين مليون ملايين مليار مليارات نصف ربع ثلث أول أولى الأول الأولى ثاني الثاني
+الثانية ثالث الثالث الثالثة رابع الرابع الرابعة خامس الخامس الأخير الأخيرة آخر أخرى الآخر
+الأخرى جديد جديدة الجديد الجديدة كبير كبيرة الكبير كثير كثيرة أكبر إضافة بالإضافة
+"""
+STOP_WORDS = frozenset(normalize(w).lower() for w in _STOP_TEXT.split())
+
+# Proclitics, longest first: (normalised prefix, whether the article ال was elided).
+# Conjunctions and prepositions are cut; ال is kept where the writer had it
+# ("والسعودية", "للسعودية" -> "السعودية"), since editors tag "السعودية" with it.
+_PREFIXES = (
+    ("ولل", True), ("فلل", True), ("لل", True),
+    ("وب", False), ("ول", False), ("وك", False), ("فب", False), ("فل", False),
+    ("و", False), ("ف", False), ("ب", False), ("ل", False), ("ك", False),
+)
+
+
+# ---------------------------------------------------------------- spelling and splitting
+_LETTERS = "A-Za-z\u00c0-\u024f\u0621-\u063f\u0641-\u064a\u0671-\u06d3\u06d5"
+# A token is a run of letters (a word) or a run of other visible characters (a break).
+_TOKEN_RE = re.compile(f"[{_LETTERS}]+|[^\\s{_LETTERS}]+")
+_WORD_RE = re.compile(f"[{_LETTERS}]+")
+_LATIN_RE = re.compile("[A-Za-z\u00c0-\u024f]")
+# Marks that normalize() deletes (harakat, tatweel, invisible joiners) are deleted from
+# the displayed spelling too, but hamzas and alef forms are kept there.
+_DELETABLE = [c for c in [*range(0x0600, 0x0700), *range(0x2000, 0x2070), 0x00AD, 0xFEFF]
+              if fold_letters(chr(c)) == ""]
+_DELETE_RE = re.compile("[" + "".join(map(chr, _DELETABLE)) + "]+")
+# Persian and Urdu letters that scraped pages use for their Arabic twins are shown as the
+# Arabic letter; hamzas, alef forms and ى stay as written.
+_DISPLAY_FOLD = str.maketrans("کڪیېۍےۓۀہۂھەۃ", "ككيييييهههههة")
+
+
+def surface(text: str) -> str:
+    """Text as written, minus diacritics and invisible marks (the spelling we display)."""
+    return _DELETE_RE.sub("", unicodedata.normalize("NFKC", text)).translate(_DISPLAY_FOLD)
+
+
+def split_tokens(text: str) -> list[str]:
+    """Split ``text`` into words and breaks, in order, keeping the written spelling
+    (:func:`read_batch` splits the same way, faster, for whole articles)."""
+    return _TOKEN_RE.findall(surface(text)) if text else []
+
+
+def is_word(token: str) -> bool:
+    return _WORD_RE.fullmatch(token) is not None
+
+
+# ---------------------------------------------------------------- hashes and tables
+# Phrase keys: the words' 64-bit hashes combined with odd multipliers in wrapping uint64
+# arithmetic, then mixed. Order matters: (a, b) and (b, a) get different keys.
+_MULT = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9], dtype=np.uint64)
+_MIX = np.uint64(0xFF51AFD7ED558CCD)
+_DOC_SALT = np.uint64(0xD6E8FEB86659FD93)
+_LOW48 = np.uint64((1 << 48) - 1)
+
+
+@functools.lru_cache(maxsize=1 << 18)
+def word_hash(word: str) -> int:
+    """Stable 64-bit hash of a normalised word (the same in every process)."""
+    return int.from_bytes(hashlib.blake2b(word.encode("utf-8"), digest_size=8).digest(), "little")
+
+
+def phrase_hash(h1: np.ndarray, h2: np.ndarray | None = None, h3: np.ndarray | None = None) -> np.ndarray:
+    """Combine arrays of word hashes into phrase keys (vectorised, broadcasting)."""
+    with np.errstate(over="ignore"):
+        key = h1 * _MULT[0]
+        if h2 is not None:
+            key = key + h2 * _MULT[1]
+        if h3 is not None:
+            key = key + h3 * _MULT[2]
+        key ^= key >> np.uint64(31)
+        key *= _MIX
+        key ^= key >> np.uint64(29)
+    return key
+
+
+def doc_salted(keys: np.ndarray, doc: np.ndarray) -> np.ndarray:
+    """Keys made distinct per article, to test membership for many articles at once."""
+    with np.errstate(over="ignore"):
+        return keys ^ (doc.astype(np.uint64) * _DOC_SALT)
+
+
+def _sorted_search(table: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """np.searchsorted with the queries sorted first (much faster on large tables)."""
+    order = np.argsort(keys)
+    pos = np.empty(len(keys), dtype=np.intp)
+    pos[order] = np.searchsorted(table, keys[order])
+    return pos
+
+
+def _member(keys: np.ndarray, pool: np.ndarray) -> np.ndarray:
+    """Whether each of ``keys`` is in ``pool``."""
+    if len(pool) == 0:
+        return np.zeros(len(keys), dtype=bool)
+    pool = np.sort(pool)
+    return pool[np.minimum(np.searchsorted(pool, keys), len(pool) - 1)] == keys
+
+
+def lookup(keys: np.ndarray, table_keys: np.ndarray, *columns: np.ndarray) -> list[np.ndarray]:
+    """Values of ``keys`` in each column of a table sorted by key; 0 where absent."""
+    if len(table_keys) == 0:
+        return [np.zeros(len(keys), dtype=col.dtype) for col in columns]
+    pos = _sorted_search(table_keys, keys)
+    np.minimum(pos, len(table_keys) - 1, out=pos)
+    found = table_keys[pos] == keys
+    return [np.where(found, col[pos], 0) for col in columns]
+
+
+# ---------------------------------------------------------------- words
+def _word_kind_and_strip(norm: str, df, tag_count):
+    """Analyse one normalised word: (kind, remainder, cut, static).
+
+    kind: 1 stop word, 2 content word. The remainder is what is left once a proclitic is
+    cut (``cut`` letters); ``static`` says the corpus alone proves the cut (the remainder
+    is far more common than the word), otherwise the article must show the remainder on
+    its own. Words editors tag as they are ("لبنان", "بوتين") are never cut.
+    """
+    if len(norm) < 2 or norm in STOP_WORDS:
+        return 1, None, 0, False
+    options = []
+    for prefix, elided_al in _PREFIXES:
+        if not norm.startswith(prefix) or len(norm) - len(prefix) < 2:
+            continue
+        rest = norm[len(prefix):]
+        if rest in STOP_WORDS:
+            return 1, None, 0, False
+        # ل + الجنة is written للجنة: the remainder may have lost one lam as well.
+        for remainder in (["ال" + rest, "ال" + prefix[-1] + rest] if elided_al else [rest]):
+            options.append((df(remainder), -len(prefix), remainder))
+    if not options:
+        return 2, None, 0, False
+    # The most common remainder; among unknown ones, the shortest cut ("وكاظم" is و + كاظم).
+    _, cut, remainder = max(options)
+    cut = -cut
+    if tag_count(norm) > 0 and tag_count(norm) >= tag_count(remainder):
+        return 2, None, 0, False
+    rest_df = df(remainder)
+    return 2, remainder, cut, rest_df >= 5 and rest_df >= 4 * df(norm)
+
+
+class Lexicon:
+    """Every distinct token seen so far, analysed once, as rows of numpy columns.
+
+    ``df(word)`` and ``tag_count(word)`` (normalised words) come from the fitted model and
+    decide which clitics may be cut (without them, only words' normalised forms and
+    kinds are filled in, to count words); ``context(keys)`` gives the training counts of
+    context keys (see :func:`context_keys`), cached here per word. Row 0 stands for
+    every break (punctuation, digits). Raw tokens are indexed by a hash computed with
+    numpy (see :func:`read_batch`), so reading articles needs no Python loop over words.
+    """
+
+    _COLUMNS = {"kind": np.int8, "h_norm": np.uint64, "h_first": np.uint64, "h_cond": np.uint64,
+                "h_suffix": np.uint64, "cut": np.int8, "has_al": bool, "latin": bool, "conj": bool,
+                "word_df": np.float32, "al_ratio": np.float32, "tag_words": np.float32,
+                "length": np.float32}
+    _MAX_TYPES = 500_000
+    _MAX_RAW = 1_000_000
+
+    def __init__(self, df=None, tag_count=None, context=None):
+        self._df = df
+        self._tag_count = tag_count
+        self._context = context
+        self._reset()
+
+    def _reset(self):
+        self._index: dict[str, int] = {}
+        self._raw_keys = np.zeros(0, dtype=np.uint64)  # raw token hash -> row, sorted
+        self._raw_rows = np.zeros(0, dtype=np.intp)
+        self._n = 1
+        self._cut_to: list[str] = [""]  # what replaces a cut proclitic: "", "ال" or "الل"
+        for name, dtype in self._COLUMNS.items():
+            setattr(self, name, np.zeros(4096, dtype=dtype))
+        # Training counts of this word as each context (prev, next, first, last word,
+        # ending for phrases of 1, 2, 3 words): 7 counts, then 7 tagged counts.
+        self.context = np.zeros((4096, 14), dtype=np.float32)
+        self._set_context(np.zeros(1, dtype=np.intp))
+
+    def reset_if_full(self):
+        """Forget everything if the caches grew too large (between batches only: row
+        numbers handed out before are invalid afterwards)."""
+        if self._n > self._MAX_TYPES or len(self._raw_keys) > self._MAX_RAW:
+            self._reset()
+
+    def _set_context(self, rows: np.ndarray):
+        """Fill the context counts of lexicon ``rows`` (new words, in one vectorised go)."""
+        if self._context is None or len(rows) == 0:
+            return
+        norm, suffix = self.h_norm[rows], self.h_suffix[rows]
+        h = np.column_stack([norm, norm, self.h_first[rows], norm]
+                            + [suffix + np.uint64(n) for n in (1, 2, 3)])
+        keys = phrase_hash(h, _SALT[[0, 1, 2, 3, 4, 4, 4]][None, :])
+        count, tagged = self._context(keys.ravel())
+        self.context[rows] = np.hstack([count.reshape(h.shape), tagged.reshape(h.shape)])
+
+    def _add(self, token: str) -> int:
+        if not is_word(token):
+            self._index[token] = 0
+            return 0
+        i = self._n
+        if i == len(self.kind):
+            for name in (*self._COLUMNS, "context"):
+                old = getattr(self, name)
+                setattr(self, name, np.concatenate([old, np.zeros_like(old)]))
+        self._n += 1
+        self._index[token] = i
+        norm = normalize(token).lower()
+        self.h_norm[i] = word_hash(norm)
+        df, tags = self._df, self._tag_count
+        if df is None:
+            self.kind[i] = 1 if len(norm) < 2 or norm in STOP_WORDS else 2
+            self._cut_to.append("")
+            return i
+        kind, remainder, cut, static = _word_kind_and_strip(norm, df, tags)
+        first = remainder if static else norm
+        self.kind[i] = kind
+        self.h_first[i] = word_hash(first)
+        self.h_suffix[i] = word_hash("~" + norm[-2:])
+        self._cut_to.append(remainder[: len(remainder) - len(norm) + cut] if remainder else "")
+        if remainder is not None:
+            if not static:
+                self.h_cond[i] = word_hash(remainder)
+            self.cut[i] = cut
+            self.conj[i] = norm[0] in "وف"
+        bare = first[2:] if first.startswith("ال") and len(first) > 3 else None
+        with_al, without = (df(first), df(bare)) if bare else (df("ال" + first), df(first))
+        self.has_al[i] = bare is not None
+        self.latin[i] = _LATIN_RE.search(first) is not None
+        self.word_df[i] = df(first)
+        self.al_ratio[i] = np.log((with_al + 1.0) / (without + 1.0))
+        self.tag_words[i] = tags(first)
+        self.length[i] = len(first)
+        return i
+
+    def uncut(self, row: int, token: str) -> str:
+        """The written ``token`` (of lexicon ``row``) without its proclitic."""
+        return self._cut_to[row] + token[self.cut[row]:]
+
+    def encode(self, tokens: list[str]) -> np.ndarray:
+        """Row numbers of ``tokens`` (new tokens are analysed and added)."""
+        first_new, index = self._n, self._index
+        ids = [index[t] if t in index else self._add(t) for t in tokens]
+        self._set_context(np.arange(first_new, self._n))
+        return np.array(ids, dtype=np.intp)
+
+    def rows(self, hashes: np.ndarray, text: str, begin: np.ndarray, end: np.ndarray) -> np.ndarray:
+        """Rows of the words with raw ``hashes``, written at ``text[begin:end]``."""
+        pos = _sorted_search(self._raw_keys, hashes)
+        found = self._raw_keys[np.minimum(pos, len(self._raw_keys) - 1)] == hashes \
+            if len(self._raw_keys) else np.zeros(len(hashes), dtype=bool)
+        if not found.all():
+            miss = np.flatnonzero(~found)
+            new, first = np.unique(hashes[miss], return_index=True)
+            first_new = self._n
+            index = self._index
+            rows = [index[t] if t in index else self._add(t) for t in
+                    (surface(text[begin[i]:end[i]]) for i in miss[first].tolist())]
+            self._set_context(np.arange(first_new, self._n))
+            keys = np.concatenate([self._raw_keys, new])
+            order = np.argsort(keys, kind="stable")
+            self._raw_keys = keys[order]
+            self._raw_rows = np.concatenate([self._raw_rows, np.array(rows, dtype=np.intp)])[order]
+            pos = np.searchsorted(self._raw_keys, hashes)
+        return self._raw_rows[pos]
+
+    def content_hashes(self, ids: np.ndarray) -> np.ndarray:
+        """Hashes of the content words among ``ids`` (evidence for cutting clitics)."""
+        return self.h_norm[ids[self.kind[ids] == 2]]
+
+
+
+# ---------------------------------------------------------------- reading articles
+# Character classes of the vectorised reader: the same split as split_tokens.
+_SPACE, _LETTER, _OTHER, _MARK = 0, 1, 2, 3
+_SEPARATOR = "\x00"  # ends every title and body in a batch (a break)
+
+
+def _char_classes() -> np.ndarray:
+    table = np.full(0x10000, _OTHER, dtype=np.uint8)
+    for lo, hi in ((0x41, 0x5A), (0x61, 0x7A), (0xC0, 0x24F), (0x621, 0x63F), (0x641, 0x64A),
+                   (0x671, 0x6D3), (0x6D5, 0x6D5)):
+        table[lo:hi + 1] = _LETTER
+    table[[c for c in range(0x3001) if chr(c).isspace()]] = _SPACE
+    table[_DELETABLE] = _MARK
+    return table
+
+
+_CLASSES = _char_classes()
+# A word's raw hash is sum(code[i] * B**i) over its letters, in wrapping uint64 with an
+# odd (so invertible) B: computed for the whole batch with powers counted from the batch
+# start, then shifted to each word's start. It only indexes the in-memory lexicon.
+_BASE = 0x100000001B3
+_POWERS = [np.ones(1, dtype=np.uint64), np.ones(1, dtype=np.uint64)]
+
+
+def _powers(n: int) -> list[np.ndarray]:
+    """B**i and B**-i (mod 2**64) for i < n, grown on demand."""
+    if len(_POWERS[0]) < n:
+        size = max(n, 2 * len(_POWERS[0]))
+        for i, base in enumerate((_BASE, pow(_BASE, -1, 2**64))):
+            powers = np.ones(size, dtype=np.uint64)
+            with np.errstate(over="ignore"):
+                powers[1:] = np.cumprod(np.full(size - 1, base, dtype=np.uint64))
+            _POWERS[i] = powers
+    return [p[:n] for p in _POWERS]
+
+
+@dataclass
+class Batch:
+    """Articles read into one token array: each article's title tokens, a break, its body
+    tokens and a break; ``begin``/``end`` locate every token in ``text``."""
+
+    ids: np.ndarray        # per token: lexicon row (0 for breaks)
+    begin: np.ndarray      # per token: character span in ``text``
+    end: np.ndarray
+    text: str              # the batch's titles and bodies joined by _SEPARATOR (NFKC)
+    start: np.ndarray      # per article: index of its first token
+    size: np.ndarray       # per article: number of tokens
+    title_len: np.ndarray  # per article: tokens of the title and the break after it
+
+    def token(self, i: int) -> str:
+        """The written token ``i`` (diacritics removed)."""
+        return surface(self.text[self.begin[i]:self.end[i]])
+
+
+def read_batch(lex: Lexicon, texts, titles) -> Batch:
+    """Split and look up many articles at once (non-strings read as empty)."""
+    parts = []
+    for text, title in zip(texts, titles):
+        for part in (title, text):
+            part = part if isinstance(part, str) else ""
+            parts.append(part.replace(_SEPARATOR, " ") if _SEPARATOR in part else part)
+    # No-break spaces are the usual reason a text is not NFKC already (NFKC makes them spaces).
+    joined = (_SEPARATOR.join(parts) + _SEPARATOR).replace("\xa0", " ")
+    if not unicodedata.is_normalized("NFKC", joined):
+        joined = _SEPARATOR.join(unicodedata.normalize("NFKC", p) for p in joined.split(_SEPARATOR))
+    codes = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
+    cls = _CLASSES[np.minimum(codes, 0xFFFF)]  # U+FFFF and beyond: breaks
+    kept = np.flatnonzero(cls != _MARK)
+    if len(kept) < len(codes):
+        cls, codes = cls[kept], codes[kept]
+    else:
+        kept = np.arange(len(codes))
+    run_start = np.concatenate([[0], np.flatnonzero(cls[1:] != cls[:-1]) + 1])
+    run_cls = cls[run_start]
+    power, inverse = _powers(len(codes))
+    with np.errstate(over="ignore"):
+        hashes = np.add.reduceat(codes * power, run_start) * inverse[run_start]
+    tok = np.flatnonzero(run_cls != _SPACE)
+    begin = kept[run_start[tok]]
+    end = kept[np.append(run_start[1:], len(cls))[tok] - 1] + 1
+    is_word = run_cls[tok] == _LETTER
+    ids = np.zeros(len(tok), dtype=np.intp)
+    ids[is_word] = lex.rows(hashes[tok][is_word], joined, begin[is_word], end[is_word])
+    # Which title or body each token belongs to (a separator ends its own part).
+    seps = kept[codes == 0]
+    part = np.searchsorted(seps, begin)
+    n_docs = len(parts) // 2
+    bounds = np.searchsorted(part, np.arange(0, 2 * n_docs + 1, 2))
+    start = bounds[:-1]
+    size = np.diff(bounds)
+    title_len = np.searchsorted(part, np.arange(1, 2 * n_docs, 2)) - start
+    return Batch(ids, begin, end, joined, start, size, title_len)
+
+
+
+# ---------------------------------------------------------------- candidates
+@dataclass
+class Candidates:
+    """Candidate phrases of a batch of articles: one row per (article, phrase), grouped by
+    article. Positions index the batch's tokens (see :class:`Batch`)."""
+
+    doc: np.ndarray         # article of each candidate
+    keys: np.ndarray        # uint64 phrase key
+    n: np.ndarray           # words in the phrase
+    tf: np.ndarray          # occurrences (clitic variants merged)
+    tf_title: np.ndarray    # occurrences in the title
+    first: np.ndarray       # position of the first occurrence
+    first_body: np.ndarray  # position of the first occurrence in the body (article end if none)
+    last: np.ndarray        # position of the last occurrence
+    sup: np.ndarray         # occurrences of the most frequent longer candidate containing it
+    sub: np.ndarray         # occurrences of its most frequent shorter part
+    occ_start: np.ndarray   # occurrences of candidate j: occ_pos[occ_start[j]:occ_start[j + 1]]
+    occ_pos: np.ndarray
+    offsets: np.ndarray     # candidates of article d: rows offsets[d]:offsets[d + 1]
+    ids: np.ndarray         # per token: lexicon row
+    stripped: np.ndarray    # per token: a proclitic was cut from it
+    start: np.ndarray       # per article: as in Batch
+    size: np.ndarray
+    title_len: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def tokens_of(self, d: int) -> slice:
+        return slice(int(self.start[d]), int(self.start[d] + self.size[d]))
+
+
+def extract(b: Batch, lex: Lexicon, max_ngram: int = 3) -> Candidates:
+    """Candidate phrases of a batch of articles.
+
+    A phrase is one to ``max_ngram`` consecutive words with no break between them; its
+    first and last words are content words (the middle one may be a function word, as
+    in "وزير الخارجية"). Its first word is keyed without its proclitic when the cut is
+    attested, so "لروسيا", "وروسيا" and "روسيا" are one candidate.
+    """
+    ids, start, size, title_len = b.ids, b.start, b.size, b.title_len
+    n_docs, total = len(start), len(ids)
+    tok_doc = np.repeat(np.arange(n_docs), size)
+    kind = lex.kind[ids]
+    content = kind == 2
+    hn = lex.h_norm[ids]
+    hf = lex.h_first[ids]
+    stripped = hf != hn
+    hc = lex.h_cond[ids]
+    cond = np.flatnonzero(hc)
+    if len(cond):
+        words = np.flatnonzero(content)
+        cond = cond[_member(doc_salted(hc[cond], tok_doc[cond]), doc_salted(hn[words], tok_doc[words]))]
+        hf[cond] = hc[cond]
+        stripped[cond] = True
+
+    p1 = np.flatnonzero(content)
+    pos, keys, ns = [p1], [phrase_hash(hf[p1])], [np.ones(len(p1), dtype=np.int64)]
+    p2 = p3 = np.zeros(0, dtype=np.int64)
+    if max_ngram >= 2 and total >= 2:
+        p2 = np.flatnonzero(content[:-1] & content[1:])
+        pos.append(p2)
+        keys.append(phrase_hash(hf[p2], hn[p2 + 1]))
+        ns.append(np.full(len(p2), 2))
+    if max_ngram >= 3 and total >= 3:
+        p3 = np.flatnonzero(content[:-2] & (kind[1:-1] != 0) & content[2:])
+        pos.append(p3)
+        keys.append(phrase_hash(hf[p3], hn[p3 + 1], hn[p3 + 2]))
+        ns.append(np.full(len(p3), 3))
+    all_pos, all_keys, all_n = np.concatenate(pos), np.concatenate(keys), np.concatenate(ns)
+    all_doc = tok_doc[all_pos]
+
+    # Group occurrences by (article, key), each group in text order (a phrase's
+    # occurrences are in one block, in text order, and the sort is stable). Sorting on the
+    # article number in the top 16 bits and the key's low 48 bits is one fast sort; two
+    # phrases of an article whose keys share 48 bits are all but impossible.
+    packed = (all_doc.astype(np.uint64) << np.uint64(48)) | (all_keys & _LOW48)
+    order = np.argsort(packed, kind="stable")
+    sorted_packed = packed[order]
+    sk, sd, sp, sn = all_keys[order], all_doc[order], all_pos[order], all_n[order]
+    new = np.ones(len(order), dtype=bool)
+    new[1:] = sorted_packed[1:] != sorted_packed[:-1]
+    group = np.flatnonzero(new)
+    occ_start = np.append(group, len(order))
+    k = len(group)
+    cand = np.cumsum(new) - 1
+    doc = sd[group]
+    tf = np.diff(occ_start)
+    end = start + size
+    if k:
+        in_title = sp - start[sd] < title_len[sd]
+        tf_title = np.add.reduceat(in_title.astype(np.int64), group)
+        first_body = np.minimum.reduceat(np.where(in_title, end[sd], sp), group)
+    else:
+        tf_title = first_body = np.zeros(0, dtype=np.int64)
+
+    # Which candidate starts at each token, per length, to relate phrases to their parts.
+    row = np.full((3, total + 2), -1, dtype=np.int64)
+    row[sn - 1, sp] = cand
+    # Each phrase against its shorter parts: how often the longest phrase containing a
+    # candidate occurs, and how often its most frequent part does.
+    sup = np.zeros(k, dtype=np.int64)
+    sub = tf.copy()
+    wholes = [(row[1, p2], (row[0, p2], row[0, p2 + 1]))] if len(p2) else []
+    if len(p3):
+        wholes.append((row[2, p3], (row[1, p3], row[1, p3 + 1], row[0, p3], row[0, p3 + 2])))
+    for whole, parts in wholes:
+        for part in parts:
+            ok = part >= 0
+            np.maximum.at(sup, part[ok], tf[whole[ok]])
+            np.maximum.at(sub, whole[ok], tf[part[ok]])
+    return Candidates(doc, sk[group], sn[group], tf, tf_title, sp[group], first_body,
+                      sp[occ_start[1:] - 1], sup, sub, occ_start, sp,
+                      np.searchsorted(doc, np.arange(n_docs + 1)), ids, stripped, start, size,
+                      title_len)
+
+
+
+# ---------------------------------------------------------------- features
+CONTEXT_NAMES = ("prev_word", "next_word", "first_word", "last_word", "ending")
+FEATURE_NAMES = (
+    "log_tf", "tf_rel", "in_title", "first_rel", "log_first", "spread", "two_words",
+    "three_words", "log_chars", "idf", "seen_in_training", "tag_rate", "log_times_tagged",
+    "starts_with_al", "al_ratio_first", "al_ratio_last", "latin", "inside_longer",
+    "covers_parts", "clitic_cut", "inner_conjunction", "log_tag_word", "tag_word_rate",
+    "max_word_idf", "min_word_idf", "middle_stop",
+) + tuple(f"{name}_{stat}" for name in CONTEXT_NAMES for stat in ("tag_rate", "log_count"))
+_SALT = np.arange(1, len(CONTEXT_NAMES) + 1, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+
+
+def _words(c: Candidates):
+    """Lexicon rows of each candidate's first, middle and last word (first occurrence)."""
+    w0 = c.ids[c.first]
+    w1 = np.where(c.n >= 2, c.ids[np.minimum(c.first + 1, len(c.ids) - 1)], w0)
+    w2 = np.where(c.n >= 3, c.ids[np.minimum(c.first + 2, len(c.ids) - 1)], w1)
+    return w0, w1, w2
+
+
+def context_stats(c: Candidates, lex: Lexicon) -> tuple[np.ndarray, np.ndarray]:
+    """Training counts (candidates x CONTEXT_NAMES) of each candidate's context keys and
+    how many were tags: the same numbers as looking :func:`context_keys` up in the
+    model's table, read from the lexicon's per-word cache."""
+    w0, _, w2 = _words(c)
+    flat = np.column_stack([c.ids[c.first - 1] * 14, c.ids[c.first + c.n] * 14 + 1,
+                            w0 * 14 + 2, w2 * 14 + 3, w2 * 14 + 3 + c.n])
+    table = lex.context.ravel()
+    return table[flat], table[flat + 7]
+
+
+def context_keys(c: Candidates, lex: Lexicon) -> np.ndarray:
+    """Keys (candidates x CONTEXT_NAMES) of what surrounds and shapes each candidate: the
+    words before and after its first occurrence, its first and last words, the ending of
+    its last word with its length. The model learns a tag rate for each."""
+    w0, _, w2 = _words(c)
+    # Every article ends with a break, so these never leave the article's tokens (before
+    # the first article, index -1 is the batch's final break).
+    before = c.ids[c.first - 1]
+    after = c.ids[c.first + c.n]
+    cols = [lex.h_norm[before], lex.h_norm[after], lex.h_first[w0], lex.h_norm[w2],
+            lex.h_suffix[w2] + c.n.astype(np.uint64)]
+    return phrase_hash(np.column_stack(cols), _SALT[None, :])
+
+
+def features(c: Candidates, lex: Lexicon, df, tdf, ntag, ctx_count, ctx_tagged,
+             n_docs: float, prior: float, alpha: float, ctx_alpha: float) -> np.ndarray:
+    """Feature matrix (candidates x FEATURE_NAMES).
+
+    ``df`` is each candidate's document frequency in the training corpus, ``tdf`` the
+    number of tagged training articles it occurs in and ``ntag`` how many of those tag it;
+    ``ctx_count`` and ``ctx_tagged`` (candidates x CONTEXT_NAMES) count training candidates
+    with the same context key and how many of them were tags.
+    """
+    if len(c) == 0:
+        return np.zeros((0, len(FEATURE_NAMES)), dtype=np.float32)
+    f32 = np.float32
+    d = c.doc
+    size = c.size[d].astype(f32)
+    title_len = c.title_len[d]
+    body = np.maximum(size - title_len, 1)
+    tf = c.tf.astype(f32)
+    first_body = np.minimum((c.first_body - c.start[d] - title_len).astype(f32), body)
+    nonempty = np.flatnonzero(np.diff(c.offsets))
+    doc_max = np.ones(len(c.size), dtype=f32)
+    doc_max[nonempty] = np.maximum.reduceat(tf, c.offsets[nonempty])
+    words = w0, w1, w2 = _words(c)
+    word_df = [lex.word_df[w] for w in words]
+    tag_word = [lex.tag_words[w] for w in words]
+    length = lex.length[w0] + lex.length[w1] * (c.n >= 2) + lex.length[w2] * (c.n >= 3)
+    log_docs = f32(np.log(n_docs + 1.0))
+    df, tdf, ntag = (np.asarray(x, dtype=f32) for x in (df, tdf, ntag))
+    cols = [
+        np.log1p(tf),
+        tf / doc_max[d],
+        c.tf_title > 0,
+        first_body / body,
+        np.log1p(first_body),
+        (c.last - c.first) / size,
+        c.n == 2,
+        c.n == 3,
+        np.log(length + (c.n - 1)),
+        log_docs - np.log1p(df),
+        tdf > 0,
+        np.log((ntag + f32(alpha * prior)) / (tdf + f32(alpha))),
+        np.log1p(ntag),
+        lex.has_al[w0],
+        lex.al_ratio[w0],
+        lex.al_ratio[w2],
+        lex.latin[w0] | lex.latin[w2],
+        np.minimum(c.sup / tf, 1),
+        tf / np.maximum(c.sub, c.tf),
+        c.stripped[c.first],
+        (c.n >= 2) & (lex.conj[w1] | lex.conj[w2]),
+        np.log1p(np.maximum.reduce(tag_word)),
+        np.maximum.reduce([t / (x + 1) for t, x in zip(tag_word, word_df)]),
+        log_docs - np.log1p(np.minimum.reduce(word_df)),
+        log_docs - np.log1p(np.maximum.reduce(word_df)),
+        (c.n == 3) & (lex.kind[w1] == 1),
+    ]
+    # Column-major, so that each feature is written contiguously.
+    X = np.empty((len(c), len(FEATURE_NAMES)), dtype=f32, order="F")
+    for i, col in enumerate(cols):
+        X[:, i] = col
+    k = len(cols)
+    X[:, k::2] = np.log((ctx_tagged + f32(ctx_alpha * prior)) / (ctx_count + f32(ctx_alpha)))
+    X[:, k + 1::2] = np.log1p(ctx_count)
+    return X
+
+
+
+# ---------------------------------------------------------------- editors' tags
+def tag_key(tag: str, lex: Lexicon, article_words: np.ndarray, max_ngram: int) -> int | None:
+    """Phrase key an editor's ``tag`` gets in an article whose content-word hashes are
+    ``article_words`` (the clitic rule of :func:`extract`); None if it cannot be a
+    candidate (too long, or holds digits or punctuation)."""
+    tokens = split_tokens(tag)
+    if not tokens or len(tokens) > max_ngram:
+        return None
+    ids = lex.encode(tokens)
+    if (lex.kind[ids] == 0).any():
+        return None
+    first = lex.h_first[ids[:1]]
+    cond = lex.h_cond[ids[:1]]
+    if cond[0] and np.isin(cond, article_words)[0]:
+        first = cond
+    return int(phrase_hash(first, *[lex.h_norm[ids[j:j + 1]] for j in range(1, len(ids))])[0])
