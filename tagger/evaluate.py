@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import shutil
 import tempfile
 from collections import Counter
@@ -35,6 +34,7 @@ import numpy as np
 from .data import LabelledData, load_labelled
 from .errors import DataError, InputError, OutputExistsError
 from .metrics import classification_metrics, keyword_metrics
+from .persist import replace_dir
 
 __all__ = ["EvaluationResult", "evaluate", "NO_PREDICTION"]
 
@@ -229,15 +229,7 @@ def _write_report(result: EvaluationResult, path: Path, force: bool) -> Path:
                     tmp / "confusion_matrix.png")
         save_figure(result.per_section_f1_figure(f"F1 per section (n={n})"),
                     tmp / "per_section_f1.png")
-        os.chmod(tmp, 0o755)
-        if path.exists():
-            old = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".old"))
-            os.rmdir(old)
-            os.replace(path, old)
-            os.replace(tmp, path)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, path)
+        replace_dir(tmp, path)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -26,7 +26,7 @@ import numpy as np
 from .errors import ModelFormatError, ModelNotFoundError, OutputExistsError
 
 __all__ = ["FORMAT_VERSION", "save_model_dir", "load_model_dir", "sha256_file",
-           "atomic_write_text"]
+           "atomic_write_text", "replace_dir"]
 
 log = logging.getLogger(__name__)
 
@@ -96,19 +96,28 @@ def save_model_dir(path: str | Path, meta: dict, components: Mapping[str, Mappin
         meta = {"format": FORMAT_NAME, "format_version": FORMAT_VERSION, **meta, "files": files}
         (tmp / META).write_text(json.dumps(meta, ensure_ascii=False, indent=2) + "\n",
                                 encoding="utf-8")
-        os.chmod(tmp, 0o755)
-        if path.exists():
-            old = Path(tempfile.mkdtemp(dir=parent, prefix=f".{path.name}.", suffix=".old"))
-            os.rmdir(old)
-            os.replace(path, old)
-            os.replace(tmp, path)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, path)
+        replace_dir(tmp, path)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return path
+
+
+def replace_dir(tmp: Path, path: Path) -> None:
+    """Move the finished directory ``tmp`` to ``path``, replacing what is there.
+
+    The old directory is first renamed aside, so at every moment ``path`` is either the
+    complete old directory or the complete new one.
+    """
+    os.chmod(tmp, 0o755)
+    if path.exists():
+        old = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".old"))
+        os.rmdir(old)
+        os.replace(path, old)
+        os.replace(tmp, path)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(tmp, path)
 
 
 def _read_meta(path: Path) -> dict:
