@@ -1,0 +1,59 @@
+"""The model that ships with the package does the product's main job."""
+
+import json
+
+import pytest
+
+from tagger import Tagger
+from tagger.api import default_model_path
+from tagger.normalize import normalize
+
+NAVIGATION = ["سياسة", "اقتصاد", "رياضة", "مقالات", "صحافة", "أفكار", "تكنولوجيا", "صحة", "تفاعلي"]
+
+
+@pytest.fixture(scope="module")
+def bundled():
+    return Tagger.load()
+
+
+def test_fits_the_size_budget():
+    total = sum(f.stat().st_size for f in default_model_path().iterdir())
+    assert total <= 25 * 2**20
+
+
+def test_card_records_data_and_held_out_figures(bundled):
+    meta = bundled.meta
+    assert meta["sections"] == sorted(["politics", "economy", "sports", "culture", "technology",
+                                       "health", "religion"])
+    assert meta["data"]["test_rows"] > 10_000
+    assert meta["metrics"]["held_out"]["macro_f1"] >= 0.9
+    assert set(meta["files"]) == {"sections.npz", "keywords.npz"}
+
+
+def test_example_page_end_to_end(bundled, shared_examples):
+    page = (shared_examples / "arabi21_scraped_page.txt").read_text(encoding="utf-8")
+    prediction = bundled.predict_page(page)
+    assert prediction.section == "politics"
+    keywords = [normalize(k) for k, _ in prediction.keywords]
+    for expected in ("بوتين", "كوريا الشمالية", "روسيا"):
+        assert normalize(expected) in keywords
+    assert not {normalize(w) for w in NAVIGATION} & set(keywords)
+    assert normalize("ترامب") not in keywords
+
+
+def test_clean_tags_on_example_page(bundled, shared_examples):
+    page = (shared_examples / "arabi21_scraped_page.txt").read_text(encoding="utf-8")
+    tags = [normalize(item["keyword"]) for item in bundled.clean_tags(page)]
+    assert normalize("كوريا الشمالية") in tags
+    assert not {normalize(w) for w in NAVIGATION} & set(tags)
+    assert tags[:5] == [normalize(t) for t in ["بوتين", "كوريا الشمالية", "روسيا", "موسكو", "الغرب"]]
+
+
+def test_hand_written_sample_is_mostly_right(bundled):
+    import csv
+    from pathlib import Path
+
+    rows = list(csv.DictReader(open(Path(__file__).parent.parent / "data" / "sample.csv", encoding="utf-8")))
+    predictions = bundled.predict_many([r["text"] for r in rows], [r["title"] for r in rows])
+    right = sum(p.section == r["label"] for p, r in zip(predictions, rows))
+    assert right / len(rows) >= 0.75
