@@ -19,6 +19,11 @@ class OutputFormat(str, Enum):
     table = "table"
 
 
+class Engine(str, Enum):
+    local = "local"
+    dask = "dask"
+
+
 @app.command(no_args_is_help=True)
 @reports_errors
 def predict(
@@ -35,6 +40,8 @@ def predict(
     format: Annotated[OutputFormat, typer.Option("--format", help="Output for a single article.")] = OutputFormat.json,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Rows per batch with --input.")] = 1000,
     resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted --input run after its last complete row.")] = False,
+    engine: Annotated[Engine, typer.Option("--engine", help="Where --input is predicted: 'local' (this process) or 'dask' (a Dask cluster; --input may be a quoted glob, --output is a directory of part files).")] = Engine.local,
+    scheduler: Annotated[Optional[str], typer.Option("--scheduler", metavar="ADDRESS", help="With --engine dask: address of a running Dask scheduler (default: a local cluster, one worker per core).", show_default=False)] = None,
 ) -> None:
     """Predict the section and keywords of Arabic news articles."""
     from ..api import Tagger
@@ -44,6 +51,10 @@ def predict(
     if len(sources) != 1:
         raise InputError("give exactly one of TEXT, --file, --page or --input"
                          + (f" (got {', '.join(sources)})" if sources else ""))
+    if engine is Engine.dask or scheduler is not None:
+        return _predict_dask(engine, scheduler, input, output, model_path(model), resume,
+                             text_col=text_col, id_col=id_col, top_k=top_k,
+                             max_keywords=max_keywords, batch_size=batch_size)
     tagger = Tagger.load(model_path(model))
     if input is not None:
         from ..batch import predict_file
@@ -67,6 +78,28 @@ def predict(
         typer.echo(_table(prediction))
     else:
         typer.echo(prediction.to_json())
+
+
+def _predict_dask(engine, scheduler, input, output, model, resume, **options) -> None:
+    """``--engine dask``: every partition of the --input files to a part file in --output."""
+    if engine is not Engine.dask:
+        raise InputError("--scheduler needs --engine dask")
+    if input is None:
+        raise InputError("--engine dask predicts files: give them with --input (a quoted glob "
+                         "such as 'corpus/*.parquet')")
+    if output is None:
+        raise InputError("--engine dask needs --output DIR: each partition is written to its "
+                         "own file there")
+    if resume:
+        raise InputError("--resume works with --engine local only; a failed dask run leaves "
+                         "nothing behind, so run it again")
+    from ..dask_engine import predict_partitions
+
+    with progress_bar() as progress:
+        result = predict_partitions(model, str(input), output, scheduler=scheduler,
+                                    progress=progress, **options)
+    typer.echo(f"wrote {result.rows} predictions in {len(result.parts)} parts to {output}",
+               err=True)
 
 
 def _table(prediction) -> str:
