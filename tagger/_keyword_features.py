@@ -24,7 +24,7 @@ import numpy as np
 from .normalize import fold_letters, normalize
 
 __all__ = ["STOP_WORDS", "FEATURE_NAMES", "Lexicon", "Batch", "Candidates", "read_batch",
-           "extract", "features", "context_keys", "context_stats", "tag_key", "split_tokens",
+           "extract", "features", "words_of", "context_keys", "context_stats", "tag_key", "split_tokens",
            "surface", "word_hash", "phrase_hash", "doc_salted", "lookup"]
 
 # ---------------------------------------------------------------- stop words and clitics
@@ -122,7 +122,8 @@ def word_hash(word: str) -> int:
     return int.from_bytes(hashlib.blake2b(word.encode("utf-8"), digest_size=8).digest(), "little")
 
 
-def phrase_hash(h1: np.ndarray, h2: np.ndarray | None = None, h3: np.ndarray | None = None) -> np.ndarray:
+def phrase_hash(h1: np.ndarray, h2: np.ndarray | None = None,
+                h3: np.ndarray | None = None) -> np.ndarray:
     """Combine arrays of word hashes into phrase keys (vectorised, broadcasting)."""
     with np.errstate(over="ignore"):
         key = h1 * _MULT[0]
@@ -410,9 +411,9 @@ def read_batch(lex: Lexicon, texts, titles) -> Batch:
     tok = np.flatnonzero(run_cls != _SPACE)
     begin = kept[run_start[tok]]
     end = kept[np.append(run_start[1:], len(cls))[tok] - 1] + 1
-    is_word = run_cls[tok] == _LETTER
+    word = run_cls[tok] == _LETTER
     ids = np.zeros(len(tok), dtype=np.intp)
-    ids[is_word] = lex.rows(hashes[tok][is_word], joined, begin[is_word], end[is_word])
+    ids[word] = lex.rows(hashes[tok][word], joined, begin[word], end[word])
     # Which title or body each token belongs to (a separator ends its own part).
     seps = kept[codes == 0]
     part = np.searchsorted(seps, begin)
@@ -477,7 +478,8 @@ def extract(b: Batch, lex: Lexicon, max_ngram: int = 3) -> Candidates:
     cond = np.flatnonzero(hc)
     if len(cond):
         words = np.flatnonzero(content)
-        cond = cond[_member(doc_salted(hc[cond], tok_doc[cond]), doc_salted(hn[words], tok_doc[words]))]
+        in_article = doc_salted(hn[words], tok_doc[words])
+        cond = cond[_member(doc_salted(hc[cond], tok_doc[cond]), in_article)]
         hf[cond] = hc[cond]
         stripped[cond] = True
 
@@ -542,7 +544,6 @@ def extract(b: Batch, lex: Lexicon, max_ngram: int = 3) -> Candidates:
                       title_len)
 
 
-
 # ---------------------------------------------------------------- features
 CONTEXT_NAMES = ("prev_word", "next_word", "first_word", "last_word", "ending")
 FEATURE_NAMES = (
@@ -555,19 +556,11 @@ FEATURE_NAMES = (
 _SALT = np.arange(1, len(CONTEXT_NAMES) + 1, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
 
 
-def _words(c: Candidates):
-    """Lexicon rows of each candidate's first, middle and last word (first occurrence)."""
-    w0 = c.ids[c.first]
-    w1 = np.where(c.n >= 2, c.ids[np.minimum(c.first + 1, len(c.ids) - 1)], w0)
-    w2 = np.where(c.n >= 3, c.ids[np.minimum(c.first + 2, len(c.ids) - 1)], w1)
-    return w0, w1, w2
-
-
 def context_stats(c: Candidates, lex: Lexicon) -> tuple[np.ndarray, np.ndarray]:
     """Training counts (candidates x CONTEXT_NAMES) of each candidate's context keys and
     how many were tags: the same numbers as looking :func:`context_keys` up in the
     model's table, read from the lexicon's per-word cache."""
-    w0, _, w2 = _words(c)
+    w0, _, w2 = words_of(c)
     flat = np.column_stack([c.ids[c.first - 1] * 14, c.ids[c.first + c.n] * 14 + 1,
                             w0 * 14 + 2, w2 * 14 + 3, w2 * 14 + 3 + c.n])
     table = lex.context.ravel()
@@ -578,7 +571,7 @@ def context_keys(c: Candidates, lex: Lexicon) -> np.ndarray:
     """Keys (candidates x CONTEXT_NAMES) of what surrounds and shapes each candidate: the
     words before and after its first occurrence, its first and last words, the ending of
     its last word with its length. The model learns a tag rate for each."""
-    w0, _, w2 = _words(c)
+    w0, _, w2 = words_of(c)
     # Every article ends with a break, so these never leave the article's tokens (before
     # the first article, index -1 is the batch's final break).
     before = c.ids[c.first - 1]
@@ -588,14 +581,25 @@ def context_keys(c: Candidates, lex: Lexicon) -> np.ndarray:
     return phrase_hash(np.column_stack(cols), _SALT[None, :])
 
 
+def words_of(c: Candidates) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Lexicon rows of each candidate's first, middle and last word (first occurrence)."""
+    w0 = c.ids[c.first]
+    w1 = np.where(c.n >= 2, c.ids[np.minimum(c.first + 1, len(c.ids) - 1)], w0)
+    w2 = np.where(c.n >= 3, c.ids[np.minimum(c.first + 2, len(c.ids) - 1)], w1)
+    return w0, w1, w2
+
+
 def features(c: Candidates, lex: Lexicon, df, tdf, ntag, ctx_count, ctx_tagged,
-             n_docs: float, prior: float, alpha: float, ctx_alpha: float) -> np.ndarray:
+             n_docs: float, prior: float, alpha: float, ctx_alpha: float,
+             tag_words=None) -> np.ndarray:
     """Feature matrix (candidates x FEATURE_NAMES).
 
     ``df`` is each candidate's document frequency in the training corpus, ``tdf`` the
     number of tagged training articles it occurs in and ``ntag`` how many of those tag it;
     ``ctx_count`` and ``ctx_tagged`` (candidates x CONTEXT_NAMES) count training candidates
-    with the same context key and how many of them were tags.
+    with the same context key and how many of them were tags. ``tag_words`` (candidates x
+    3) replaces the lexicon's counts of the :func:`words_of` in editors' tags (training
+    uses counts without the article's own tags).
     """
     if len(c) == 0:
         return np.zeros((0, len(FEATURE_NAMES)), dtype=np.float32)
@@ -609,9 +613,12 @@ def features(c: Candidates, lex: Lexicon, df, tdf, ntag, ctx_count, ctx_tagged,
     nonempty = np.flatnonzero(np.diff(c.offsets))
     doc_max = np.ones(len(c.size), dtype=f32)
     doc_max[nonempty] = np.maximum.reduceat(tf, c.offsets[nonempty])
-    words = w0, w1, w2 = _words(c)
+    words = w0, w1, w2 = words_of(c)
     word_df = [lex.word_df[w] for w in words]
-    tag_word = [lex.tag_words[w] for w in words]
+    if tag_words is None:
+        tag_word = [lex.tag_words[w] for w in words]
+    else:
+        tag_word = [np.asarray(tag_words[:, i], dtype=f32) for i in range(3)]
     length = lex.length[w0] + lex.length[w1] * (c.n >= 2) + lex.length[w2] * (c.n >= 3)
     log_docs = f32(np.log(n_docs + 1.0))
     df, tdf, ntag = (np.asarray(x, dtype=f32) for x in (df, tdf, ntag))
