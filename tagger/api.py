@@ -12,7 +12,7 @@ import numpy as np
 from .errors import InputError, ModelFormatError
 from .normalize import normalize
 from .page import parse_page, repair_site_tags
-from .persist import load_model_dir, save_model_dir
+from .persist import load_model_dir, save_model_dir, sklearn_hint, warn_sklearn_version
 from .prediction import Prediction
 from .sections import SectionModel
 
@@ -49,15 +49,26 @@ class Tagger:
     def load(cls, path: str | Path | None = None) -> "Tagger":
         """Load a model directory, or the bundled default model when ``path`` is None."""
         path = default_model_path() if path is None else Path(path)
-        meta, arrays = load_model_dir(path)
+        return cls._from_model_dir(path, *load_model_dir(path))
+
+    @classmethod
+    def _from_model_dir(cls, path: Path, meta: dict, arrays: dict) -> "Tagger":
+        """Build the model from what :func:`tagger.persist.load_model_dir` read and verified."""
         if "sections" not in arrays:
             raise ModelFormatError(f"{path} has no section model (sections.npz)")
-        sections = SectionModel.from_state(meta.get("section_model", {}), arrays["sections"])
+        try:
+            sections = SectionModel.from_state(meta.get("section_model", {}), arrays["sections"])
+        except ModelFormatError as exc:
+            raise ModelFormatError(f"{path / 'sections.npz'}: {exc}{sklearn_hint(meta)}") from exc
         keywords = None
         if "keywords" in arrays:
             from .keywords import KeywordModel
 
-            keywords = KeywordModel.from_state(meta.get("keyword_model", {}), arrays["keywords"])
+            try:
+                keywords = KeywordModel.from_state(meta.get("keyword_model", {}), arrays["keywords"])
+            except ModelFormatError as exc:
+                raise ModelFormatError(f"{path / 'keywords.npz'}: {exc}") from exc
+        warn_sklearn_version(meta)
         return cls(sections, keywords, meta, path)
 
     def save(self, path: str | Path, *, force: bool = False) -> Path:

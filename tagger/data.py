@@ -32,7 +32,8 @@ from typing import Any, Iterable, Iterator, Sequence
 from .errors import DataError
 from .normalize import normalize
 
-__all__ = ["LabelledData", "load_label_map", "load_labelled", "iter_text_batches", "count_rows"]
+__all__ = ["LabelledData", "load_label_map", "load_labelled", "check_inputs", "iter_text_batches",
+           "count_rows"]
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,8 @@ _FILE_SUFFIXES = {*_BUILDERS, ".txt", ".tsv", ".xlsx", ".xls", ".gz", ".zip"}
 _OPTIONAL = ("titles", "tags", "groups", "ids")
 _TAG_SEPARATORS = re.compile(r"[|;؛]")
 _HEAD_BYTES = 1 << 16
+# Labels that mean "no label": a missing value written out as text by pandas or a script.
+_MISSING_LABELS = frozenset({"nan", "null", "none"})
 # The command-line option that chooses each column, named in error messages.
 _FLAGS = {"texts": "--text-col", "labels": "--label-col", "titles": "--title-col", "tags": "--tags-col",
           "groups": "--group-col", "ids": "--id-col"}
@@ -126,6 +129,49 @@ def _check_label_map(raw: Any, where: str) -> dict[str, str | None]:
     return dict(raw)
 
 
+def check_inputs(data: str | Path | Sequence[str | Path], *, text_col: str = "text",
+                 label_col: str | None = "label", label_map: str | Path | dict | None = None) -> None:
+    """The quick checks of :func:`load_labelled`, without reading the data or importing datasets.
+
+    Raises :class:`DataError` for a missing or unreadable input, an unsupported format, a CSV
+    with another delimiter, a CSV or Parquet file without ``text_col`` or ``label_col``
+    (``None``: labels are optional), or a label map that cannot be read. Hub datasets are
+    not checked. Lets a command line report such mistakes at once, before long imports.
+    """
+    inputs = [data] if isinstance(data, (str, Path)) else list(data)
+    if not inputs:
+        raise DataError("no data given: pass at least one data file, folder or dataset name")
+    if isinstance(label_map, dict):
+        _check_label_map(label_map, "(given as a dict)")
+    elif label_map is not None:
+        load_label_map(label_map)
+    for item in inputs:
+        name, path = str(item), Path(item)
+        if path.is_dir():
+            if not any(path.glob("*/*.txt")):
+                raise DataError(f"no .txt files in the sub-folders of {path}; expected one sub-folder "
+                                f"per label holding one .txt file per article")
+        elif path.exists():
+            builder = _BUILDERS.get(path.suffix.lower())
+            if builder is None:
+                suffix = path.suffix or "(no extension)"
+                raise DataError(f"unsupported data format {suffix!r} for {name}; {_FORMATS}")
+            _check_readable(path)
+            if builder == "parquet":
+                names = _parquet(path).schema_arrow.names
+            elif builder == "csv":
+                names = _csv_header(path, _read_head(path))
+            else:  # JSON records may each hold other keys: datasets reads them all
+                names = None
+                _read_head(path)
+            for col, flag in ((text_col, "--text-col"), (label_col, "--label-col")):
+                if names is not None and col and col not in names:
+                    raise DataError(f"column {col!r} not found in {name}; columns found: "
+                                    f"{', '.join(names)} (use {flag} to choose another)")
+        elif not (_HUB_NAME.match(name) and path.suffix.lower() not in _FILE_SUFFIXES):
+            raise DataError(f"data file not found: {name}")
+
+
 def load_labelled(
     data: str | Path | Sequence[str | Path],
     *,
@@ -165,6 +211,7 @@ def load_labelled(
         mapping = _check_label_map(label_map, "(given as a dict)")
     elif label_map is not None:
         mapping = load_label_map(label_map)
+    check_inputs(inputs, text_col=text_col, label_col=label_col if require_labels else None)
     tables = [_load_input(item, split=split, text_col=text_col, label_col=label_col) for item in inputs]
     has_labels = require_labels or any(label_col in table.column_names for _, table in tables)
     columns = {"texts": text_col, "labels": label_col if has_labels else None, "titles": title_col,
@@ -207,18 +254,18 @@ def load_labelled(
     result = LabelledData(**out, sources=sources, n_duplicates=counts["duplicates"],
                           n_conflicts=counts["conflicts"], n_dropped_labels=sum(dropped.values()),
                           n_empty=counts["empty"])
-    _report(result, dropped, mapping)
     if not result.texts:
         if dropped:
             raise DataError(f"no rows left after applying the label map: labels found: "
                             f"{', '.join(sorted(dropped))}; map keys: {', '.join(sorted(mapping))} "
                             f"(fix the label map, or use --label-col to choose another column)")
         raise DataError(f"no usable rows in {', '.join(name for name, _ in tables)}: every row has an "
-                        f"empty {text_col!r}" + (f" or {label_col!r}" if has_labels else ""))
+                        f"empty {text_col!r}" + (f" or an empty or NaN {label_col!r}" if has_labels else ""))
     sections = sorted(set(result.labels or []))
     if require_labels and len(sections) < min_classes:
         found = f"only {sections[0]!r}" if len(sections) == 1 else f"{len(sections)}: " + ", ".join(sections)
         raise DataError(f"need at least {min_classes} sections to train, found {found}")
+    _report(result, dropped, mapping)  # after the checks: a failed load says it all in one line
     return result
 
 
@@ -247,6 +294,9 @@ def _read_columns(table: Any, name: str, columns: dict[str, str | None],
                 values[key] = [_parse_tags(cell, name, row) for row, cell in enumerate(cells)]
             else:
                 values[key] = [_as_text(cell).strip() for cell in cells]
+    if "labels" in values:  # "nan" is what a missing label becomes in df.astype(str)
+        values["labels"] = ["" if label.lower() in _MISSING_LABELS else label
+                            for label in values["labels"]]
     return values
 
 
@@ -260,7 +310,7 @@ def _report(result: LabelledData, dropped: Counter, mapping: dict | None) -> Non
             log.warning("dropped %d rows whose label is not in the label map: %s",
                         sum(unmapped.values()), _counts(unmapped))
     if result.n_empty:
-        log.warning("dropped %d rows with an empty text or label", result.n_empty)
+        log.warning("dropped %d rows with an empty text or an empty or NaN label", result.n_empty)
     if result.n_duplicates:
         log.info("removed %d duplicate articles (%d of them with a different label than the one kept)",
                  result.n_duplicates, result.n_conflicts)
@@ -419,7 +469,16 @@ def _kind(path: Path) -> str:
     if builder is None:
         raise DataError(f"unsupported data format {path.suffix or '(no extension)'!r} for {path}; "
                         f"use .parquet, .csv, .jsonl or a folder of .txt files")
+    _check_readable(path)
     return builder
+
+
+def _check_readable(path: Path) -> None:
+    try:
+        with open(path, "rb"):
+            pass
+    except OSError as exc:
+        raise DataError(f"cannot read {path}: {exc.strerror or exc}") from exc
 
 
 def _parquet(path: Path) -> Any:

@@ -26,7 +26,7 @@ import numpy as np
 from .errors import ModelFormatError, ModelNotFoundError, OutputExistsError
 
 __all__ = ["FORMAT_VERSION", "save_model_dir", "load_model_dir", "sha256_file",
-           "atomic_write_text", "replace_dir"]
+           "atomic_write_text", "replace_dir", "warn_sklearn_version", "sklearn_hint"]
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +131,7 @@ def _read_meta(path: Path) -> dict:
         raise ModelFormatError(f"{meta_path} is too large to be a model card")
     try:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
         raise ModelFormatError(f"{meta_path} is not valid JSON ({exc}); the model is corrupted, "
                                "retrain or copy it again") from exc
     if not isinstance(meta, dict) or meta.get("format") != FORMAT_NAME:
@@ -175,16 +175,36 @@ def load_model_dir(path: str | Path) -> tuple[dict, dict[str, dict[str, np.ndarr
         if not isinstance(name, str) or not name.endswith(".npz") or "/" in name or "\\" in name:
             raise ModelFormatError(f"{path / META} lists an unexpected file {name!r}")
         components[name[: -len(".npz")]] = _load_component(path, name, expected)
-    _warn_versions(meta)
     return meta, components
 
 
-def _warn_versions(meta: dict) -> None:
+def sklearn_versions(meta: dict) -> tuple[str, str] | None:
+    """``(saved, running)`` scikit-learn versions when they differ, else ``None``."""
     import sklearn
 
     saved = meta.get("sklearn_version")
-    if saved and saved != sklearn.__version__:
-        # Only arrays are stored and tagger computes predictions itself; the one thing
-        # scikit-learn still decides is n-gram hashing, which the section model checks
-        # against a fingerprint saved with it (see SectionModel.from_state).
-        log.info("model trained with scikit-learn %s, running %s", saved, sklearn.__version__)
+    if saved and str(saved) != sklearn.__version__:
+        return str(saved), sklearn.__version__
+    return None
+
+
+def warn_sklearn_version(meta: dict) -> None:
+    """One warning line for a model that loaded and was trained with another scikit-learn.
+
+    Only arrays are stored and tagger computes predictions itself; the one thing
+    scikit-learn still decides is n-gram hashing, which the section model checked against
+    a fingerprint saved with it (see SectionModel.from_state) before this is called.
+    """
+    versions = sklearn_versions(meta)
+    if versions:
+        log.warning("model trained with scikit-learn %s, running %s: its n-gram hashing was "
+                    "checked and matches, so predictions are unchanged", *versions)
+
+
+def sklearn_hint(meta: dict) -> str:
+    """What to add to a load error when scikit-learn versions differ: the command that fixes it."""
+    versions = sklearn_versions(meta)
+    if not versions:
+        return ""
+    return (f" (the model was trained with scikit-learn {versions[0]}, this is {versions[1]}: "
+            f"run 'pip install scikit-learn=={versions[0]}' or retrain it)")

@@ -75,3 +75,28 @@ def tiny_model(tiny_texts):
 
     texts, labels = tiny_texts
     return SectionModel(FeatureConfig(char_bits=14, word_bits=12), calibration=0.0).fit(texts, labels)
+
+
+@pytest.fixture(scope="session")
+def sample_model_dir(tmp_path_factory) -> Path:
+    """A small saved model, sections and keywords, trained on ``data/sample.csv``.
+
+    For end-to-end tests of the command line; a few seconds to train.
+    """
+    from tagger.features import FeatureConfig
+    from tagger.train import train
+
+    path = tmp_path_factory.mktemp("sample-model") / "model"
+    train(ROOT / "data" / "sample.csv", out=path, title_col="title", tags_col="tags",
+          test_size=0.25, features=FeatureConfig(char_bits=14, word_bits=12))
+    return path
+
+
+@pytest.fixture(scope="session")
+def warm_tagger():
+    """Runs ``tagger`` command lines in real processes without seconds of imports each
+    (see tests/cli_processes.py)."""
+    from cli_processes import WarmTagger
+
+    with WarmTagger() as server:
+        yield server

@@ -191,3 +191,76 @@ def test_clean_tags_repairs_the_page_list(model_dir):
     items = json.loads(run("clean-tags", "-m", model_dir, PAGES / "economy_page.txt").stdout)
     assert [i["keyword"] for i in items] == tags
     assert {i["source"] for i in items} <= {"page", "model", "page+model"}
+
+
+def _jsonl(path, rows):
+    path.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows),
+                    encoding="utf-8")
+    return path
+
+
+TEXTS = ["سجل المهاجم هدفا", "ارتفع سعر النفط", "صوت البرلمان", "فاز الفريق"]
+
+
+def test_resume_refuses_the_partial_file_of_another_input(model_dir, tmp_path):
+    src = _jsonl(tmp_path / "in.jsonl", [{"id": str(i), "text": t} for i, t in enumerate(TEXTS)])
+    out = tmp_path / "out.jsonl"
+    stale = '{"id": "other-0", "section": "sports"}\n{"id": "other-1", "section": "sports"}\n'
+    partial_path(out).write_text(stale, encoding="utf-8")
+    result = run("predict", "-m", model_dir, "--input", src, "--output", out, "--resume")
+    assert result.exit_code == 2
+    assert "does not belong to this input" in result.stderr and "'other-1'" in result.stderr
+    assert partial_path(out).read_text(encoding="utf-8") == stale and not out.exists()
+    # more rows than the input has: not this input's output either
+    partial_path(out).write_text('{"section": null}\n' * 5, encoding="utf-8")
+    result = run("predict", "-m", model_dir, "--input", src, "--output", out, "--resume")
+    assert result.exit_code == 2 and "holds 5 rows" in result.stderr
+
+
+def test_resume_without_a_partial_file_starts_from_the_first_row(model_dir, tmp_path):
+    src = _jsonl(tmp_path / "in.jsonl", [{"id": str(i), "text": t} for i, t in enumerate(TEXTS)])
+    out = tmp_path / "out.jsonl"
+    result = run("predict", "-m", model_dir, "--input", src, "--output", out, "--resume")
+    assert result.exit_code == 0, result.output
+    assert [json.loads(l)["id"] for l in out.read_text(encoding="utf-8").splitlines()] == ["0", "1", "2", "3"]
+
+
+def test_bad_row_while_resuming_keeps_the_rows_already_written(model_dir, tmp_path):
+    src = tmp_path / "in.jsonl"
+    _jsonl(src, [{"id": str(i), "text": t} for i, t in enumerate(TEXTS)])
+    with open(src, "a", encoding="utf-8") as fh:
+        fh.write('{"id": "4", "text": broken\n')
+    out = tmp_path / "out.jsonl"
+    done = '{"id": "0", "section": "sports"}\n'
+    partial_path(out).write_text(done, encoding="utf-8")
+    result = run("predict", "-m", model_dir, "--input", src, "--output", out, "--resume",
+                 "--batch-size", 1)
+    assert result.exit_code == 2 and "line 5" in result.stderr
+    kept = partial_path(out).read_text(encoding="utf-8").splitlines()
+    assert kept[0] == done.strip() and [json.loads(l)["id"] for l in kept] == ["0", "1", "2", "3"]
+    assert not out.exists()
+
+
+def test_lone_surrogates_in_the_input_still_give_json_lines(model_dir, tmp_path):
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"id": "a\\udcff", "text": "سجل المهاجم \\udcff هدفا"}\n', encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    result = run("predict", "-m", model_dir, "--input", src, "--output", out)
+    assert result.exit_code == 0, result.output
+    row = json.loads(out.read_text(encoding="utf-8"))
+    assert row["id"] == "a\udcff" and row["section"] == "sports"
+
+
+def test_overlong_rows_are_cut_with_one_warning(model_dir, tmp_path, monkeypatch, caplog):
+    import tagger.batch
+
+    monkeypatch.setattr(tagger.batch, "MAX_ARTICLE_CHARS", 40)
+    src = _jsonl(tmp_path / "in.jsonl", [{"text": "سجل المهاجم هدفا " * 20}, {"text": TEXTS[1]},
+                                         {"text": "ارتفع سعر النفط " * 20}])
+    out = tmp_path / "out.jsonl"
+    result = tagger.batch.predict_file(Tagger.load(model_dir), src, out)
+    assert result.rows == 3
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert warnings == ["2 rows held more than 40 characters: only their first 40 were used"]
+    assert [json.loads(l)["section"] for l in out.read_text(encoding="utf-8").splitlines()] == \
+        ["sports", "economy", "economy"]

@@ -12,7 +12,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from tagger.data import LabelledData, count_rows, iter_text_batches, load_label_map, load_labelled
+from tagger.data import (LabelledData, check_inputs, count_rows, iter_text_batches, load_label_map,
+                         load_labelled)
 from tagger.errors import DataError, InputError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "data"
@@ -407,7 +408,7 @@ def test_empty_files(tmp_path, name, content):
 def test_rows_all_unusable(tmp_path):
     path = tmp_path / "x.csv"
     path.write_text("text,label\n,sports\n  ,economy\n", encoding="utf-8")
-    expected = r"no usable rows in .*x\.csv: every row has an empty 'text' or 'label'"
+    expected = r"no usable rows in .*x\.csv: every row has an empty 'text' or an empty or NaN 'label'"
     with pytest.raises(DataError, match=expected):
         load_labelled(path)
 
@@ -595,3 +596,36 @@ def test_optional_columns_may_be_missing_from_some_inputs(tmp_path):
     assert data.tags == [["الكأس"], [], []]
     with pytest.raises(DataError, match="'headline' not found in any input"):
         load_labelled([with_title, body_only], title_col="headline")
+
+
+def test_nan_labels_written_as_text_are_missing_labels(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text("text,label\nنص أول,nan\nنص ثان,NaN\nنص ثالث,null\nنص عن الرياضة,sports\n"
+                    "نص عن المال,economy\n", encoding="utf-8")
+    loaded = load_labelled(path)
+    assert loaded.labels == ["sports", "economy"] and loaded.n_empty == 3
+    path.write_text("text,label\nنص أول,nan\nنص ثان,\n", encoding="utf-8")
+    with pytest.raises(DataError, match="no usable rows"):
+        load_labelled(path)
+
+
+def test_check_inputs_finds_mistakes_without_reading_the_data(tmp_path):
+    good = tmp_path / "good.csv"
+    good.write_text("text,label\nنص,sports\n", encoding="utf-8")
+    check_inputs(good)  # no error
+    (tmp_path / "semi.csv").write_text("text;label\nنص;sports\n", encoding="utf-8")
+    (tmp_path / "x.xlsx").write_bytes(b"PK")
+    (tmp_path / "empty").mkdir()
+    cases = [(tmp_path / "missing.csv", "data file not found"),
+             (tmp_path / "semi.csv", "';' between columns"),
+             (tmp_path / "x.xlsx", "unsupported data format '.xlsx'"),
+             (tmp_path / "empty", "no .txt files"),
+             ([], "no data given")]
+    for data, message in cases:
+        with pytest.raises(DataError, match=message):
+            check_inputs(data)
+    with pytest.raises(DataError, match="column 'section' not found .* --label-col"):
+        check_inputs(good, label_col="section")
+    check_inputs(good, label_col=None)
+    with pytest.raises(DataError, match="label map not found"):
+        check_inputs(good, label_map=tmp_path / "nope.json")

@@ -118,3 +118,78 @@ def test_object_arrays_cannot_be_saved(tmp_path):
         save_model_dir(tmp_path / "m", {}, {"x": {"a": np.array([object()], dtype=object)}})
     assert not (tmp_path / "m").exists()
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.fixture
+def full_model(tmp_path, sample_model_dir):
+    """A copy of a model with both components, sections.npz and keywords.npz."""
+    import shutil
+
+    path = tmp_path / "full"
+    shutil.copytree(sample_model_dir, path)
+    assert {"sections.npz", "keywords.npz"} <= {p.name for p in path.iterdir()}
+    return path
+
+
+@pytest.mark.parametrize("replaced", [["sections.npz", "keywords.npz"], ["keywords.npz"]])
+def test_model_files_replaced_by_pickles_are_refused_and_never_run(full_model, tmp_path, replaced):
+    target = tmp_path / "pwned"
+    for name in replaced:
+        (full_model / name).write_bytes(pickle.dumps(_Payload(target)))
+        _rewrite_checksum(full_model, name)
+    with pytest.raises(ModelFormatError, match=f"{replaced[0]} contains pickled Python objects"):
+        Tagger.load(full_model)
+    assert not target.exists()
+
+
+def test_a_model_from_another_scikit_learn_loads_with_one_warning(full_model, caplog):
+    meta = json.loads((full_model / "meta.json").read_text())
+    meta["sklearn_version"] = "0.0.1"
+    (full_model / "meta.json").write_text(json.dumps(meta))
+    with caplog.at_level("WARNING", logger="tagger"):
+        tagger = Tagger.load(full_model)
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1 and "scikit-learn 0.0.1" in warnings[0]
+    assert tagger.predict("سجل المهاجم هدفين في المباراة").section == "sports"
+
+
+def test_another_n_gram_hashing_is_refused_with_the_command_that_fixes_it(full_model, caplog):
+    meta = json.loads((full_model / "meta.json").read_text())
+    meta["sklearn_version"] = "0.0.1"
+    meta["section_model"]["probe"][0] = [i + 1 for i in meta["section_model"]["probe"][0]]
+    (full_model / "meta.json").write_text(json.dumps(meta))
+    with pytest.raises(ModelFormatError, match=r"sections\.npz: .*pip install scikit-learn==0\.0\.1"):
+        Tagger.load(full_model)
+    assert not [r for r in caplog.records if r.levelname == "WARNING"]  # the error says it all
+
+
+def test_deeply_nested_meta_is_a_format_error(saved):
+    (saved / "meta.json").write_text("[" * 100_000)
+    with pytest.raises(ModelFormatError, match="not valid JSON"):
+        Tagger.load(saved)
+
+
+def test_a_missing_component_file_is_named(full_model):
+    (full_model / "keywords.npz").unlink()
+    with pytest.raises(ModelFormatError, match="model file missing: .*keywords.npz"):
+        Tagger.load(full_model)
+
+
+def test_a_save_that_fails_half_way_leaves_the_previous_model(full_model, monkeypatch):
+    model = Tagger.load(full_model)
+    before = {p.name: p.read_bytes() for p in full_model.iterdir()}
+    calls = []
+    real = np.savez_compressed
+
+    def fail_on_second(*args, **kwargs):  # the disk fills up after the first component
+        calls.append(1)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(np, "savez_compressed", fail_on_second)
+    with pytest.raises(OSError, match="No space"):
+        model.save(full_model, force=True)
+    assert len(calls) == 2
+    assert {p.name: p.read_bytes() for p in full_model.iterdir()} == before
+    assert [p.name for p in full_model.parent.iterdir()] == ["full"]  # no temporary left

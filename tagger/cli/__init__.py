@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ._common import state
+from ._common import console_warnings, one_line, state
 
 app = typer.Typer(
     name="tagger",
@@ -52,8 +52,9 @@ def main(argv: list[str] | None = None) -> None:
     """Console entry point: usage errors become one line on stderr and exit code 2."""
     args = sys.argv[1:] if argv is None else list(argv)
     try:
-        code = app(args=args or ["--help"], prog_name="tagger", standalone_mode=False)
-    except typer.Abort:
+        with console_warnings():
+            code = app(args=args or ["--help"], prog_name="tagger", standalone_mode=False)
+    except (typer.Abort, KeyboardInterrupt):
         typer.echo("tagger: error: interrupted", err=True)
         sys.exit(130)
     except Exception as exc:
@@ -63,8 +64,13 @@ def main(argv: list[str] | None = None) -> None:
             typer.echo(ctx.get_help())
             sys.exit(2)
         if not hasattr(exc, "format_message") or not hasattr(exc, "exit_code"):
-            raise
+            if state["debug"]:
+                raise
+            # Outside any command (a commands' own errors are reported by reports_errors).
+            typer.echo(f"tagger: error: unexpected {type(exc).__name__}: {one_line(exc)} "
+                       "(run with --debug for details)", err=True)
+            sys.exit(1)
         where = f"{ctx.command_path} --help" if ctx is not None else "tagger --help"
-        typer.echo(f"tagger: error: {exc.format_message()} (see '{where}')", err=True)
+        typer.echo(f"tagger: error: {one_line(exc.format_message())} (see '{where}')", err=True)
         sys.exit(exc.exit_code)
     sys.exit(code if isinstance(code, int) else 0)

@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from . import app
-from ._common import ModelOption, model_path, read_text_file, reports_errors
+from ._common import ModelOption, load_tagger, read_text_file, reports_errors
 
 
 @app.command("clean-tags", no_args_is_help=True)
@@ -21,10 +21,8 @@ def clean_tags(
     plain: Annotated[bool, typer.Option("--plain", help="Print the tags one per line instead of JSON.")] = False,
 ) -> None:
     """Print the page's keyword list without navigation words, rejoined and merged with predictions."""
-    from ..api import Tagger
-
     text = read_text_file(page)
-    items = Tagger.load(model_path(model)).clean_tags(text, max_keywords=max_keywords)
+    items = load_tagger(model).clean_tags(text, max_keywords=max_keywords)
     if plain:
         for item in items:
             typer.echo(item["keyword"])

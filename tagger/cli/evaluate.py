@@ -7,8 +7,9 @@ from typing import Annotated, List, Optional
 
 import typer
 
+from ..errors import InputError
 from . import app
-from ._common import ModelOption, model_path, reports_errors
+from ._common import ModelOption, load_tagger, reports_errors
 
 
 @app.command(no_args_is_help=True)
@@ -28,11 +29,17 @@ def evaluate(
     force: Annotated[bool, typer.Option("--force", help="Replace a non-empty --report directory.")] = False,
 ) -> None:
     """Measure a model on labelled articles and write a report directory."""
-    from ..api import Tagger
+    from ..data import check_inputs
+
+    # Mistakes in paths and columns are reported at once, before the long imports and reads.
+    check_inputs(data, text_col=text_col, label_col=label_col, label_map=label_map)
+    if report is not None and not report.parent.is_dir():
+        raise InputError(f"the directory for --report does not exist: {report.parent} "
+                         "(create it first)")
+    tagger = load_tagger(model)
     from ..evaluate import evaluate as run_evaluation
     from ..metrics import format_table
 
-    tagger = Tagger.load(model_path(model))
     result = run_evaluation(tagger, data, text_col=text_col, label_col=label_col,
                             title_col=title_col, tags_col=tags_col, id_col=id_col,
                             label_map=label_map, split=split, by=by, report=report, force=force)

@@ -12,7 +12,7 @@ import typer
 
 from ..errors import InputError
 from . import app
-from ._common import ModelOption, model_path, read_text_file, reports_errors
+from ._common import ModelOption, article_text, load_tagger, read_text_file, reports_errors
 
 
 class ExplainFormat(str, Enum):
@@ -31,13 +31,12 @@ def explain(
     format: Annotated[ExplainFormat, typer.Option("--format", help="A readable table or JSON.")] = ExplainFormat.table,
 ) -> None:
     """Show which words (and which of their n-grams) pushed the predicted section most."""
-    from ..api import Tagger
-
     if (text is None) == (file is None):
         raise InputError("give exactly one of TEXT or --file")
-    if file is not None:
-        text = read_text_file(file)
-    explanation = Tagger.load(model_path(model)).explain(text, title=title, top=top)
+    text = read_text_file(file) if file is not None else article_text(text, "the TEXT argument")
+    if title is not None:
+        title = article_text(title, "--title") if title.strip() else None
+    explanation = load_tagger(model).explain(text, title=title, top=top)
     if format is ExplainFormat.json:
         typer.echo(json.dumps(explanation.to_dict(), ensure_ascii=False))
     else:

@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 import typer
 
 from . import app
-from ._common import ModelOption, model_path, reports_errors
+from ._common import ModelOption, load_tagger, reports_errors
 
 
 class InfoFormat(str, Enum):
@@ -29,9 +29,7 @@ def info(
     format: Annotated[InfoFormat, typer.Option("--format", help="Readable text or JSON.")] = InfoFormat.text,
 ) -> None:
     """Print the model card: version, sections, data, held-out metrics, parameters, files."""
-    from ..api import Tagger
-
-    tagger = Tagger.load(model_path(model))
+    tagger = load_tagger(model)
     card = model_card(tagger)
     if texts is not None:
         card["top_features"] = _top_features(tagger, texts, text_col, rows, top)

@@ -11,7 +11,8 @@ import typer
 
 from ..errors import InputError
 from . import app
-from ._common import ModelOption, model_path, progress_bar, read_text_file, reports_errors
+from ._common import (ModelOption, article_text, load_tagger, log, model_path, progress_bar,
+                      read_text_file, reports_errors)
 
 
 class OutputFormat(str, Enum):
@@ -44,8 +45,6 @@ def predict(
     scheduler: Annotated[Optional[str], typer.Option("--scheduler", metavar="ADDRESS", help="With --engine dask: address of a running Dask scheduler (default: a local cluster, one worker per core).", show_default=False)] = None,
 ) -> None:
     """Predict the section and keywords of Arabic news articles."""
-    from ..api import Tagger
-
     sources = [name for name, value in (("TEXT", text), ("--file", file), ("--page", page),
                                         ("--input", input)) if value is not None]
     if len(sources) != 1:
@@ -55,10 +54,14 @@ def predict(
         return _predict_dask(engine, scheduler, input, output, model_path(model), resume,
                              text_col=text_col, id_col=id_col, top_k=top_k,
                              max_keywords=max_keywords, batch_size=batch_size)
-    tagger = Tagger.load(model_path(model))
     if input is not None:
-        from ..batch import predict_file
+        from ..batch import check_output, predict_file
+        from ..data import iter_text_batches
 
+        # The input and output are checked before the model is loaded: a mistake shows at once.
+        iter_text_batches(input, text_col=text_col, id_col=id_col, batch_size=batch_size)
+        check_output(input, output, resume=resume)
+        tagger = load_tagger(model)
         with progress_bar(output is not None) as progress:
             result = predict_file(tagger, input, output, text_col=text_col, id_col=id_col,
                                   batch_size=batch_size, top_k=top_k, max_keywords=max_keywords,
@@ -67,13 +70,19 @@ def predict(
             resumed = f" (resumed after {result.skipped})" if result.skipped else ""
             typer.echo(f"wrote {result.rows} predictions to {output}{resumed}", err=True)
         return
+    if output is not None or resume:
+        raise InputError("--output and --resume work with --input only; a single article's "
+                         "prediction is printed (redirect it to a file with '>')")
     if page is not None:
-        prediction = tagger.predict_page(read_text_file(page), top_k=top_k,
-                                         max_keywords=max_keywords)
+        page_text = read_text_file(page)
+        tagger = load_tagger(model)
+        prediction = tagger.predict_page(page_text, top_k=top_k, max_keywords=max_keywords)
     else:
-        if file is not None:
-            text = read_text_file(file)
+        text = read_text_file(file) if file is not None else article_text(text, "the TEXT argument")
+        tagger = load_tagger(model)
         prediction = tagger.predict(text, top_k=top_k, max_keywords=max_keywords)
+    if prediction.section is None:  # said on stdout too, as "section": null and a reason
+        log.warning("%s: no section predicted", prediction.reason)
     if format is OutputFormat.table:
         typer.echo(_table(prediction))
     else:

@@ -7,6 +7,7 @@ from typing import Annotated, List, Optional
 
 import typer
 
+from ..errors import InputError, OutputExistsError
 from . import app
 from ._common import progress_bar, reports_errors
 
@@ -29,11 +30,26 @@ def train(
     force: Annotated[bool, typer.Option("--force", help="Replace --out if it exists.")] = False,
 ) -> None:
     """Train a section model (and a keyword model with --tags-col) on labelled articles."""
-    from ..metrics import format_table
-    from ..train import train as run_training
+    from ..data import check_inputs, load_labelled
+
+    # Mistakes in paths and columns are reported at once, before the long imports and reads.
+    if out.exists() and not force:
+        raise OutputExistsError(f"output directory already exists: {out} "
+                                "(choose another --out or pass --force to replace it)")
+    if not out.parent.is_dir():
+        raise InputError(f"the directory for --out does not exist: {out.parent} (create it first)")
+    check_inputs(data, text_col=text_col, label_col=label_col, label_map=label_map)
 
     with progress_bar() as progress:
-        result = run_training(data, out=out, force=force, text_col=text_col, label_col=label_col,
+        # Read before scikit-learn is imported: unusable data is reported without that wait.
+        progress("loading data", 0, 1)
+        dataset = load_labelled(data, text_col=text_col, label_col=label_col, title_col=title_col,
+                                tags_col=tags_col, label_map=label_map, split=split)
+        progress("loading data", 1, 1)
+        from ..metrics import format_table
+        from ..train import train as run_training
+
+        result = run_training(dataset, out=out, force=force, text_col=text_col, label_col=label_col,
                               title_col=title_col, tags_col=tags_col, label_map=label_map,
                               split=split, test_size=test_size, seed=seed, C=c,
                               max_keywords=max_keywords, progress=progress)
