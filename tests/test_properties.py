@@ -81,10 +81,12 @@ def test_a_batch_predicts_each_text_as_alone(tagger, texts):
     for text, prediction in zip(texts, batch):
         check_prediction(prediction, tagger)
         alone = tagger.predict(text)
-        assert prediction.section == alone.section
-        assert [l for l, _ in prediction.sections] == [l for l, _ in alone.sections]
-        assert all(math.isclose(a, b, abs_tol=1e-5)
-                   for (_, a), (_, b) in zip(prediction.sections, alone.sections))
+        batch_scores, alone_scores = dict(prediction.sections), dict(alone.sections)
+        assert batch_scores.keys() == alone_scores.keys()
+        assert all(math.isclose(batch_scores[l], alone_scores[l], abs_tol=1e-5) for l in batch_scores)
+        near_tie = len(alone.sections) > 1 and alone.sections[0][1] - alone.sections[1][1] < 1e-5
+        if not near_tie:
+            assert prediction.section == alone.section
 
 
 @SETTINGS
