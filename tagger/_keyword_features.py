@@ -403,7 +403,11 @@ def read_batch(lex: Lexicon, texts, titles) -> Batch:
         cls, codes = cls[kept], codes[kept]
     else:
         kept = np.arange(len(codes))
-    run_start = np.concatenate([[0], np.flatnonzero(cls[1:] != cls[:-1]) + 1])
+    # A run of one class is a token, and a separator always ends one: it may join the
+    # punctuation before it (one break either way) but never what follows, so every title
+    # and body gets the same tokens whatever else is in the batch.
+    run_start = np.concatenate([[0], np.flatnonzero((cls[1:] != cls[:-1])
+                                                    | (codes[:-1] == 0)) + 1])
     run_cls = cls[run_start]
     power, inverse = _powers(len(codes))
     with np.errstate(over="ignore"):

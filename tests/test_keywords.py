@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import re
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -268,6 +269,35 @@ def test_predict_many_matches_predict(model):
     many = model.predict_many(texts, titles)
     assert many == [model.predict(t, h) for t, h in zip(texts, titles)]
     assert model.predict_many([]) == []
+
+
+def _batch_corpus():
+    """Articles of every shape a batch may join: the fixtures, data/sample.csv, titles
+    missing, empty or ending in punctuation, bodies opening with punctuation."""
+    import pandas as pd
+
+    sample = pd.read_csv(Path(__file__).resolve().parent.parent / "data" / "sample.csv")
+    texts = [text for _, text, _ in ARTICLES] + sample.text.tolist() + [
+        "«بوتين» يلتقي أردوغان في موسكو.", "!!!", "", "روسيا\x00وتركيا", "- موسكو: بوتين"]
+    titles = [title for title, _, _ in ARTICLES] + sample.title.tolist() + [
+        "«قمة» في موسكو.", None, "؟", "عنوان!", ""]
+    return texts, titles
+
+
+@pytest.mark.parametrize("with_titles", [True, False])
+def test_predict_many_does_not_depend_on_the_batch(model, with_titles):
+    """An article's keywords and scores are the same whatever other articles share its
+    call: one call over all, every 7 rows, one at a time."""
+    texts, titles = _batch_corpus()
+    titles = titles if with_titles else None
+    for threshold in (None, 0.0):
+        whole = model.predict_many(texts, titles, threshold=threshold)
+        for step in (7, 1):
+            parts = []
+            for s in range(0, len(texts), step):
+                parts += model.predict_many(texts[s:s + step],
+                                            titles and titles[s:s + step], threshold=threshold)
+            assert parts == whole, step
 
 
 def test_state_round_trip_gives_identical_predictions(model):
