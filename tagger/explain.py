@@ -1,6 +1,6 @@
 """Why the model chose a section: contributions of words and their n-grams, and strongest words.
 
-The section score of a text is ``x @ coef[k] + intercept[k]`` where ``x`` is its TF-IDF row.
+The section score of a text is ``x @ coef[k] + intercept[k]`` where ``x`` is its feature row.
 The **contribution** of feature ``j`` is ``x[j] * (coef[k][j] - mean of coef[c][j] over the
 other sections c)``, ``k`` being the predicted section. Contrasting with the other sections,
 rather than using ``coef[k]`` alone, makes the sign mean something: a positive contribution
@@ -9,12 +9,12 @@ every section weighs alike contributes nothing. All contributions plus ``bias`` 
 intercept's share) add up to ``margin``: the predicted section's score minus the mean score
 of the others.
 
-Features are hashed, so they are mapped back to text. Character n-grams never cross a word
-and word uni/bigrams are made of words, so each feature's contribution is shared among the
-words that produced it, in proportion to how many of its counts each word brought (a word
-bigram is shared half and half). For a word's n-grams as strings, its ``char_wb`` n-grams
-(the normalised word padded as ``' word '``) are regenerated and hashed like
-:class:`~sklearn.feature_extraction.text.HashingVectorizer` hashes them.
+Features are hashed, so they are mapped back to text. The char block is a weighted mean
+of word vectors (see :mod:`tagger.features`), so each word's share of it is exact: its
+weight times its vector's contribution, shared among its ``char_wb`` n-grams (regenerated
+and hashed as :class:`~sklearn.feature_extraction.text.HashingVectorizer` hashes them) by
+their counts. A word unigram or bigram column is shared among the words and pairs that
+produced it by their counts, a pair's half and half between its two words.
 """
 
 from __future__ import annotations
@@ -28,12 +28,14 @@ import numpy as np
 from scipy.special import softmax
 from sklearn.feature_extraction import FeatureHasher
 
-from .features import Featurizer
+from sklearn.utils import murmurhash3_32
+
+from .features import _BIGRAM_SALT
 from .normalize import normalize_word, raw_tokens, tokens
 
 __all__ = ["Explanation", "explain", "top_features", "char_wb_ngrams", "METHOD"]
 
-METHOD = ("contribution = tf-idf value x (weight for the predicted section - mean weight of "
+METHOD = ("contribution = feature value x (weight for the predicted section - mean weight of "
           "the other sections); positive pushes towards the predicted section")
 NO_SIGNAL = "no Arabic words to classify"
 
@@ -92,84 +94,94 @@ def explain(tagger, text: str, title: str | None = None, top: int = 10,
 
         raise InputError(f"text is {type(text).__name__}, expected str")
     model = tagger.section_model
-    fz = _fresh(model.featurizer_)
+    fz = model.featurizer_
+    cfg = fz.config
     full = f"{title}\n{text}" if title else text
-    raws = raw_tokens(full)[:fz.config.max_words]
-    units = [normalize_word(r) for r in raws]
-    distinct = list(dict.fromkeys(units))
-    # The distinct words go through the word cache first, so that counts() below finds
-    # every word cached even when two spellings of the text normalise to the same word.
-    unit_rows = fz.counts_from_tokens([[u] for u in distinct])
-    counts, n_arabic = fz.counts([full], return_arabic=True)
-    x = fz.weight(counts)
-    scores = np.asarray(x @ model.coef_.T).ravel() + model.intercept_
+    tok = fz.tokens([full])
+    scores = model.decision_function([full])[0]
     proba = softmax(scores * model.temperature_)
     ranked = [(model.classes_[i], float(proba[i])) for i in np.argsort(-proba, kind="stable")]
     keywords = _keywords(tagger, text, title)
-    if n_arabic[0] == 0:
+    if tok.n_arabic[0] == 0:
         return Explanation(None, None, ranked, keywords=keywords, reason=NO_SIGNAL)
     k = int(np.argmax(scores))
     others = np.arange(len(scores)) != k
     direction = model.coef_[k] - model.coef_[others].mean(axis=0)
-    # contribution per count of each column: shared out to words by their counts
-    rate = np.zeros(fz.config.n_features, dtype=np.float64)
-    rate[counts.indices] = x.data * direction[x.indices] / counts.data
+    words = tok.words
+    per_word = np.zeros(len(words))
+    items: list[list[tuple[str, str, float]]] = [[] for _ in words]
+    if cfg.n_char:
+        _char_shares(fz, tok, direction[:cfg.n_char], per_word, items)
+    if cfg.n_word:
+        _word_shares(fz, tok, direction[cfg.n_char:], per_word, items)
 
-    freq, per_unit, pair_items = _shares(fz, units, distinct, unit_rows, rate)
-    surface = {}
-    for raw, unit in zip(raws, units):
-        surface.setdefault(unit, raw)
-    hasher = _char_hasher(fz.config)
+    surface: dict[str, str] = {}
+    for raw in raw_tokens(full)[:cfg.max_words]:
+        surface.setdefault(normalize_word(raw), raw)
+    freq = np.bincount(tok.codes, minlength=len(words))
 
     def word_entry(i: int) -> dict:
-        unit = distinct[i]
-        items = _unit_items(unit, int(freq[i]), unit_rows[i], rate, fz.config, hasher)
-        items += pair_items[i]
-        sign = 1.0 if per_unit[i] >= 0 else -1.0  # the n-grams that pushed the word's way first
-        items.sort(key=lambda item: -sign * item[2])
-        return {"word": surface[unit], "normalized": unit, "count": int(freq[i]),
-                "contribution": float(per_unit[i]),
-                "ngrams": [{"ngram": g, "kind": kind, "contribution": c} for g, kind, c in items[:ngrams]]}
+        sign = 1.0 if per_word[i] >= 0 else -1.0  # the n-grams that pushed the word's way first
+        ranked_items = sorted(items[i], key=lambda item: -sign * item[2])
+        return {"word": surface.get(words[i], words[i]), "normalized": words[i],
+                "count": int(freq[i]), "contribution": float(per_word[i]),
+                "ngrams": [{"ngram": g, "kind": kind, "contribution": c}
+                           for g, kind, c in ranked_items[:ngrams]]}
 
-    order = [i for i in np.argsort(-per_unit, kind="stable") if distinct[i]]
-    words = [word_entry(i) for i in order[:top] if per_unit[i] > 0]
-    against = [word_entry(i) for i in reversed(order[-top:]) if per_unit[i] < 0]
+    order = [i for i in np.argsort(-per_word, kind="stable") if words[i] and freq[i]]
+    pushed = [word_entry(i) for i in order[:top] if per_word[i] > 0]
+    against = [word_entry(i) for i in reversed(order[-top:]) if per_word[i] < 0]
     bias = float(model.intercept_[k] - model.intercept_[others].mean())
     margin = float(scores[k] - scores[others].mean())
-    return Explanation(model.classes_[k], ranked[0][1], ranked, words, against, keywords,
+    return Explanation(model.classes_[k], ranked[0][1], ranked, pushed, against, keywords,
                        margin, bias)
 
 
-def _shares(fz, units, distinct, unit_rows, rate):
-    """Each distinct word's count, its share of the contribution, and its word bigrams.
-
-    Char n-grams and the word's own column go to the word; a bigram's go half to each word.
-    """
-    index = {u: i for i, u in enumerate(distinct)}
-    freq = np.bincount([index[u] for u in units], minlength=len(distinct))
-    per_unit = freq * (unit_rows @ rate)
-    pair_items: list[list[tuple[str, str, float]]] = [[] for _ in distinct]
-    if not (fz.config.word_bigrams and fz.config.n_word and len(units) > 1):
-        return freq, per_unit, pair_items
-    pairs = Counter(zip(units[:-1], units[1:]))
-    a = [index[left] for left, _ in pairs]
-    b = [index[right] for _, right in pairs]
-    # a pair's own columns: its counts minus those of its two words
-    pair_rows = fz.counts_from_tokens([list(p) for p in pairs]) - unit_rows[a] - unit_rows[b]
-    share = 0.5 * np.fromiter(pairs.values(), dtype=np.float64, count=len(pairs)) * (pair_rows @ rate)
-    for (left, right), i, j, half in zip(pairs, a, b, share):
-        per_unit[i] += half
-        per_unit[j] += half
-        for u in {i, j}:
-            pair_items[u].append((f"{left} {right}", "bigram", float(half) * (2 if i == j else 1)))
-    return freq, per_unit, pair_items
+def _char_shares(fz, tok, direction, per_word, items) -> None:
+    """Each word's char-block contribution: its weight in the mean times its vector's
+    projection on ``direction``, shared among its n-grams by their counts."""
+    cfg = fz.config
+    weights = fz.doc_weights(tok).toarray()[0]
+    vectors = fz.word_vectors(tok.words)
+    raw = fz._rows.rows(tok.words)
+    per_word += weights * (vectors @ direction)
+    hasher = _char_hasher(cfg)
+    for i, word in enumerate(tok.words):
+        if not weights[i]:
+            continue
+        row, raw_row = vectors[i], raw[i]
+        value = dict(zip(row.indices.tolist(), row.data.tolist()))
+        total = dict(zip(raw_row.indices.tolist(), raw_row.data.tolist()))
+        grams = Counter(char_wb_ngrams(word, cfg.char_min, cfg.char_max))
+        columns = hasher.transform([[g] for g in grams]).indices
+        items[i] += [(g, "char", float(weights[i] * value[c] * n / total[c] * direction[c]))
+                     for (g, n), c in zip(grams.items(), columns)]
 
 
-def _fresh(featurizer: Featurizer) -> Featurizer:
-    """A copy of a fitted featuriser with its own, empty word cache."""
-    copy = Featurizer(featurizer.config)
-    copy.idf_ = featurizer.idf_
-    return copy
+def _word_shares(fz, tok, direction, per_word, items) -> None:
+    """Word uni/bigram contributions: each column's value times ``direction``, shared among
+    the words and word pairs that hash to it by their counts (a pair's half to each word)."""
+    cfg = fz.config
+    block = fz.word_block(tok)
+    counts = fz._word_counts(tok)
+    rate = np.zeros(cfg.n_word)
+    rate[block.indices] = block.data * direction[block.indices] / counts.data
+    hashes = [murmurhash3_32(w, positive=True) % cfg.n_word for w in tok.words]
+    freq = np.bincount(tok.codes, minlength=len(tok.words))
+    for i, word in enumerate(tok.words):
+        if freq[i]:
+            share = float(freq[i] * rate[hashes[i]])
+            per_word[i] += share
+            items[i].append((word, "word", share))
+    if cfg.word_bigrams and len(tok.codes) > 1:
+        full = [murmurhash3_32(w, positive=True) for w in tok.words]
+        for (a, b), n in Counter(zip(tok.codes[:-1].tolist(), tok.codes[1:].tolist())).items():
+            half = 0.5 * n * rate[((full[a] * _BIGRAM_SALT) ^ full[b]) % cfg.n_word]
+            per_word[a] += half
+            per_word[b] += half
+            pair = f"{tok.words[a]} {tok.words[b]}"
+            for u in {a, b}:
+                items[u].append((pair, "bigram", float(half) * (2 if a == b else 1)))
 
 
 def _char_hasher(config) -> FeatureHasher | None:
@@ -177,19 +189,6 @@ def _char_hasher(config) -> FeatureHasher | None:
         return None
     # The hashing HashingVectorizer applies to each n-gram string (same function, same seed).
     return FeatureHasher(n_features=config.n_char, input_type="string", alternate_sign=False)
-
-
-def _unit_items(unit, freq, row, rate, config, hasher) -> list[tuple[str, str, float]]:
-    """A word's char n-grams and its own word feature, with their share of its contribution."""
-    items = []
-    if hasher is not None:
-        grams = Counter(char_wb_ngrams(unit, config.char_min, config.char_max))
-        columns = hasher.transform([[g] for g in grams]).indices
-        items += [(g, "char", float(freq * n * rate[c])) for (g, n), c in zip(grams.items(), columns)]
-    word_cols = row.indices[row.indices >= config.n_char]
-    word_counts = row.data[row.indices >= config.n_char]
-    items += [(unit, "word", float(freq * n * rate[c])) for c, n in zip(word_cols, word_counts)]
-    return items
 
 
 def _keywords(tagger, text: str, title: str | None) -> list[dict] | None:
@@ -220,15 +219,13 @@ def top_features(tagger, texts: Iterable[str], k: int = 10, min_count: int = 2) 
     the shape :func:`tagger.plots.top_features_figure` draws.
     """
     model = tagger.section_model
-    fz = _fresh(model.featurizer_)
     df: Counter = Counter()
     for text in texts:
         df.update(set(tokens(text)))
     vocab = [w for w, n in df.items() if n >= min_count and len(w) > 1]
     if not vocab:
         return {section: [] for section in model.classes_}
-    x = fz.weight(fz.counts_from_tokens([[w] for w in vocab]))
-    scores = np.asarray(x @ model.coef_.T)
+    scores = model.decision_function(vocab) - model.intercept_
     out = {}
     for c, section in enumerate(model.classes_):
         others = np.delete(scores, c, axis=1)

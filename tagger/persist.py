@@ -31,7 +31,7 @@ __all__ = ["FORMAT_VERSION", "save_model_dir", "load_model_dir", "sha256_file",
 log = logging.getLogger(__name__)
 
 FORMAT_NAME = "tagger-model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: section model of word-mean char n-grams learnt by SGD
 META = "meta.json"
 _MAX_META_BYTES = 16 << 20
 
@@ -141,6 +141,10 @@ def _read_meta(path: Path) -> dict:
         raise ModelFormatError(
             f"{path} was written by a newer tagger (model format {version}, this tagger reads "
             f"up to {FORMAT_VERSION}); upgrade with 'pip install -U tagger'")
+    if version < FORMAT_VERSION:
+        raise ModelFormatError(
+            f"{path} was written by an older tagger (model format {version}, this tagger reads "
+            f"{FORMAT_VERSION}); retrain it with 'tagger train' (its meta.json lists the data)")
     if not isinstance(meta.get("files"), dict):
         raise ModelFormatError(f"{meta_path} lists no model files")
     return meta

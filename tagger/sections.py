@@ -1,22 +1,24 @@
-"""The section classifier: hashed TF-IDF n-grams and a linear model with softmax scores.
+"""The section classifier: hashed character n-gram features and a linear SVM with softmax scores.
 
 Training uses scikit-learn; the fitted state is just arrays (idf, coefficients,
-intercepts, class names), so prediction is a sparse matrix product that tagger
-computes itself and a saved model never needs pickle.
+intercepts, class names), so prediction is computed by tagger itself from per-word
+scores and a saved model never needs pickle.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Callable, Sequence
+import threading
+import zlib
+from typing import Callable, Iterable, Sequence
 
 import numpy as np
-import scipy.sparse as sp
 from scipy.optimize import minimize_scalar
 from scipy.special import log_softmax, softmax
 
 from .errors import DataError, ModelFormatError
 from .features import FeatureConfig, Featurizer
+from .normalize import normalize_word
 
 __all__ = ["SectionModel"]
 
@@ -36,101 +38,177 @@ def _no_progress(stage: str, done: int, total: int) -> None:
 class SectionModel:
     """Predicts a section from text, with scores that sum to 1.
 
-    ``C`` is the inverse regularisation strength of the linear SVM. ``class_weight``
-    "balanced" weighs sections inversely to their frequency: when sections come from
-    different corpora (religion and health only from SANAD here), it keeps the largest
-    section from absorbing articles in an unfamiliar style. ``calibration`` is
-    the share of the training rows held out to fit the softmax temperature that turns
-    SVM margins into scores (the model is then refitted on all rows).
+    A linear SVM (hinge loss, averaged stochastic gradient descent, ``alpha`` the L2
+    penalty) learnt over ``epochs`` passes of chunks of ``batch_size`` articles: memory
+    holds one chunk's features at a time, so the same code trains on lists in memory and
+    on corpora streamed from disk (:meth:`fit_chunks`). ``class_weight`` "balanced"
+    weighs sections inversely to their frequency: when sections come from different
+    corpora (religion and health only from SANAD here), it keeps the largest section from
+    absorbing articles in an unfamiliar style. ``calibration`` is the share of training
+    articles (at most ``max_calibration``) kept out of all passes but the last, to fit the
+    softmax temperature that turns SVM margins into scores before the last pass. ``n_jobs``
+    threads share the sections.
 
-    >>> m = SectionModel(FeatureConfig(char_bits=14, word_bits=12))
+    >>> m = SectionModel(FeatureConfig(char_bits=14, word_bits=12), calibration=0)
     >>> m = m.fit(["فاز الفريق بالمباراة", "ارتفع سعر النفط"] * 10, ["sports", "economy"] * 10)
     >>> m.predict(["الفريق فاز"])[0]
     'sports'
     """
 
-    def __init__(self, features: FeatureConfig | None = None, C: float = 0.5,
-                 class_weight: str | None = "balanced", calibration: float = 0.1, seed: int = 0,
-                 batch_size: int = 2000):
+    def __init__(self, features: FeatureConfig | None = None, alpha: float = 2e-6,
+                 epochs: int = 3, class_weight: str | None = "balanced",
+                 calibration: float = 0.1, max_calibration: int = 5000, seed: int = 0,
+                 batch_size: int = 5000, n_jobs: int = 2, lexicon_size: int = 150_000):
         self.features = features
-        self.C = C
+        self.alpha = alpha
+        self.epochs = epochs
         self.class_weight = class_weight
         self.calibration = calibration
+        self.max_calibration = max_calibration
         self.seed = seed
         self.batch_size = batch_size
+        self.n_jobs = n_jobs
+        self.lexicon_size = lexicon_size
 
     # -- training -------------------------------------------------------------------------
     def fit(self, texts: Sequence[str], labels: Sequence[str],
             progress: Progress = _no_progress) -> "SectionModel":
+        """Train on articles in memory (shuffled anew for every pass)."""
         if len(texts) != len(labels):
             raise DataError(f"got {len(texts)} texts and {len(labels)} labels")
-        if not 0 <= self.calibration < 0.5:
-            raise ValueError(f"calibration must be in [0, 0.5), got {self.calibration}")
-        if self.C <= 0:
-            raise ValueError(f"C must be positive, got {self.C}")
-        y = np.asarray(labels, dtype=str)
-        classes = np.unique(y)
+        texts, labels = list(texts), list(labels)
+
+        def chunks(epoch: int):
+            order = np.random.default_rng([self.seed, epoch]).permutation(len(texts))
+            for start in range(0, len(order), self.batch_size):
+                part = order[start:start + self.batch_size]
+                yield [texts[i] for i in part], [labels[i] for i in part]
+
+        return self.fit_chunks(chunks, total=len(texts), progress=progress)
+
+    def fit_chunks(self, chunks: Callable[[int], Iterable[tuple[list[str], list[str]]]],
+                   total: int | None = None, progress: Progress = _no_progress) -> "SectionModel":
+        """Train from ``chunks(epoch)``, which yields ``(texts, labels)`` lists: called once
+        to count (labels, document frequencies), then once per epoch."""
+        self._check_params()
+        featurizer = Featurizer(self.features or FeatureConfig())
+        counts: dict[str, int] = {}
+        held: dict[int, tuple[str, str]] = {}  # calibration articles, by text hash
+        done = 0
+        for texts, labels in chunks(0):
+            featurizer.partial_fit(texts)
+            for text, label in zip(texts, labels):
+                counts[label] = counts.get(label, 0) + 1
+            if self.calibration > 0:
+                for text, label, key in zip(texts, labels, _text_keys(texts)):
+                    if (key % 10_000) < self.calibration * 10_000 and len(held) < self.max_calibration:
+                        held[int(key)] = (text, label)
+            done += len(texts)
+            progress("counting", done, max(total or 0, done))
+        featurizer.finish_fit()
+        classes = np.array(sorted(counts))
         if len(classes) < 2:
             raise DataError(f"need at least two sections to train, found {len(classes)}")
-        self.featurizer_ = Featurizer(self.features or FeatureConfig())
-        counts = self._counts(texts, progress, "features")
-        self.featurizer_.fit_counts(counts)
-        x = self.featurizer_.weight(counts)
-        del counts
-
+        n = sum(counts.values())
+        weights = ({c: n / (len(classes) * counts[c]) for c in classes}
+                   if self.class_weight == "balanced" else None)
+        if len(held) < 20 or len({label for _, label in held.values()}) < len(classes):
+            held = {}  # too few to calibrate on; keep every article for training
+        svm = self._sgd(weights)
         self.temperature_ = 1.0
-        if self.calibration > 0 and len(y) >= 20:
-            fit_idx, cal_idx = _stratified_split(y, self.calibration, self.seed)
-            if len(np.unique(y[fit_idx])) == len(classes):
-                progress("calibrating", 0, 1)
-                svm = self._svm().fit(x[fit_idx], y[fit_idx])
-                scores = _as_2d(svm.decision_function(x[cal_idx]))
-                self.temperature_ = _fit_temperature(scores, np.searchsorted(classes, y[cal_idx]))
-                progress("calibrating", 1, 1)
-        progress("fitting", 0, 1)
-        svm = self._svm().fit(x, y)
-        progress("fitting", 1, 1)
-        coef = svm.coef_.astype(np.float32)
-        intercept = svm.intercept_.astype(np.float32)
-        if len(classes) == 2:  # a binary SVM has one hyperplane; make it one row per class
-            coef = np.vstack([-coef[0] / 2, coef[0] / 2])
-            intercept = np.array([-intercept[0] / 2, intercept[0] / 2], dtype=np.float32)
+        seen = False
+        for epoch in range(1, self.epochs + 1):
+            # The calibration articles sit out every pass but the last (all of them when
+            # there is one pass): the temperature is fitted on them just before it.
+            if held and self.epochs > 1 and epoch == self.epochs:
+                self.temperature_ = self._calibrate(featurizer, svm, classes, held, progress)
+            exclude = held and (epoch < self.epochs or self.epochs == 1)
+            done = 0
+            for texts, labels in chunks(epoch):
+                done += len(texts)
+                if exclude:
+                    keep = [int(k) not in held for k in _text_keys(texts)]
+                    texts = [t for t, k in zip(texts, keep) if k]
+                    labels = [y for y, k in zip(labels, keep) if k]
+                if texts:
+                    # threads pay off on big chunks only (each call starts a pool)
+                    svm.n_jobs = self.n_jobs if len(texts) >= 1000 else 1
+                    svm.partial_fit(featurizer.transform(texts), labels, classes=classes)
+                    seen = True
+                progress(f"learning (pass {epoch}/{self.epochs})", done, max(total or 0, done))
+        if not seen:
+            raise DataError("no training articles left after holding out the calibration set")
+        if held and self.epochs == 1:
+            self.temperature_ = self._calibrate(featurizer, svm, classes, held, progress)
+        self.featurizer_ = featurizer
         self.classes_ = [str(c) for c in svm.classes_]
-        self.coef_ = coef
-        self.intercept_ = intercept
+        self.coef_, self.intercept_ = _one_row_per_class(svm)
+        self._scorer = None
+        self._lexicon_from_counts()
         return self
 
-    def _svm(self):
-        from sklearn.svm import LinearSVC
+    def _lexicon_from_counts(self) -> None:
+        """Keep the ``lexicon_size`` most frequent raw tokens of training with their
+        normalised forms; their scores are computed once and shipped with the model, so
+        prediction neither normalises nor hashes them, not even the first time."""
+        fz = self.featurizer_
+        counts = fz.raw_counts
+        top = sorted((w for w, n in counts.items() if n >= 2), key=counts.__getitem__,
+                     reverse=True)[:self.lexicon_size]
+        fz.known_ = {raw: normalize_word(raw) for raw in top}
+        fz.raw_counts = {}
+        self._lexicon_words = list(dict.fromkeys(w for w in fz.known_.values() if w))
+        self._lexicon_scores = None
 
-        return LinearSVC(C=self.C, class_weight=self.class_weight, random_state=self.seed)
+    @staticmethod
+    def _calibrate(featurizer, svm, classes, held, progress) -> float:
+        progress("calibrating", 0, 1)
+        texts = [t for t, _ in held.values()]
+        y = np.searchsorted(classes, [label for _, label in held.values()])
+        coef, intercept = _one_row_per_class(svm)
+        scores = np.asarray(featurizer.transform(texts) @ coef.T) + intercept
+        progress("calibrating", 1, 1)
+        return _fit_temperature(scores, y)
 
-    def _counts(self, texts: Sequence[str], progress: Progress, stage: str) -> sp.csr_matrix:
-        blocks = []
-        total = len(texts)
-        for start in range(0, total, self.batch_size):
-            blocks.append(self.featurizer_.counts(texts[start:start + self.batch_size]))
-            progress(stage, min(start + self.batch_size, total), total)
-        return sp.vstack(blocks, format="csr") if blocks else None
+    def _check_params(self) -> None:
+        if not 0 <= self.calibration < 0.5:
+            raise ValueError(f"calibration must be in [0, 0.5), got {self.calibration}")
+        if self.alpha <= 0:
+            raise ValueError(f"alpha must be positive, got {self.alpha}")
+        if self.epochs < 1:
+            raise ValueError(f"epochs must be at least 1, got {self.epochs}")
+        if self.class_weight not in (None, "balanced"):
+            raise ValueError(f"class_weight must be None or 'balanced', got {self.class_weight!r}")
+
+    def _sgd(self, weights):
+        from sklearn.linear_model import SGDClassifier
+
+        return SGDClassifier(loss="hinge", alpha=self.alpha, average=True, class_weight=weights,
+                             random_state=self.seed, n_jobs=self.n_jobs)
 
     # -- prediction -----------------------------------------------------------------------
     def _check_fitted(self) -> None:
         if not hasattr(self, "coef_"):
             raise RuntimeError("this SectionModel is not fitted yet: call fit() or load a model")
 
-    def decision_function(self, texts: Sequence[str]) -> np.ndarray:
+    def _scores(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         self._check_fitted()
-        x = self.featurizer_.transform(texts)
-        return np.asarray(x @ self.coef_.T) + self.intercept_
+        if getattr(self, "_scorer", None) is None:
+            self._scorer = _Scorer(self.featurizer_, self.coef_, self._lexicon_words,
+                                   self._lexicon_scores)
+        tok = self.featurizer_.tokens(texts)
+        return self._scorer.scores(tok) + self.intercept_, tok.n_arabic
+
+    def decision_function(self, texts: Sequence[str]) -> np.ndarray:
+        """Margins per section (columns follow ``classes_``)."""
+        return self._scores(texts)[0]
 
     def predict_proba(self, texts: Sequence[str], return_counts: bool = False):
         """Scores per section (columns follow ``classes_``), summing to 1 per row.
 
         With ``return_counts`` also returns how many Arabic words each text had.
         """
-        self._check_fitted()
-        counts, n_arabic = self.featurizer_.counts(texts, return_arabic=True)
-        scores = np.asarray(self.featurizer_.weight(counts) @ self.coef_.T) + self.intercept_
+        scores, n_arabic = self._scores(texts)
         proba = softmax(scores * self.temperature_, axis=1)
         return (proba, n_arabic) if return_counts else proba
 
@@ -141,45 +219,72 @@ class SectionModel:
     # -- persistence ----------------------------------------------------------------------
     def to_state(self) -> tuple[dict, dict[str, np.ndarray]]:
         self._check_fitted()
+        fz = self.featurizer_
         config = {
-            "features": self.featurizer_.config.to_dict(),
-            "C": self.C,
+            "features": fz.config.to_dict(),
+            "alpha": self.alpha,
+            "epochs": self.epochs,
             "class_weight": self.class_weight,
             "calibration": self.calibration,
             "seed": self.seed,
             "temperature": float(self.temperature_),
-            "probe": _probe(self.featurizer_),
+            "probe": _probe(fz),
         }
         arrays = {
             "classes": np.array(self.classes_, dtype=str),
             "coef": self.coef_.astype(np.float16),
             "intercept": self.intercept_.astype(np.float32),
-            "idf": self.featurizer_.idf_.astype(np.float16),
+            "char_idf": fz.char_idf_.astype(np.float16),
+            "word_idf": fz.word_idf_.astype(np.float16),
         }
+        raw = list(fz.known_)
+        index = {w: i for i, w in enumerate(self._lexicon_words)}
+        arrays["lexicon_raw"] = _pack(raw)
+        arrays["lexicon_word"] = np.array([index.get(fz.known_[r], -1) for r in raw], dtype=np.int32)
+        arrays["lexicon_words"] = _pack(self._lexicon_words)
+        # Scores from the coefficients as saved (float16), so that a loaded model scores
+        # lexicon words and other words alike.
+        saved = _Scorer(fz, arrays["coef"].astype(np.float32))
+        arrays["lexicon_scores"] = saved.word_scores(self._lexicon_words)
         return config, arrays
 
     @classmethod
     def from_state(cls, config: dict, arrays: dict[str, np.ndarray]) -> "SectionModel":
         try:
             features = FeatureConfig(**config["features"])
-            model = cls(features, C=float(config["C"]), class_weight=config.get("class_weight"),
+            model = cls(features, alpha=float(config["alpha"]), epochs=int(config["epochs"]),
+                        class_weight=config.get("class_weight"),
                         calibration=float(config["calibration"]), seed=int(config["seed"]))
             model.temperature_ = float(config["temperature"])
             model.classes_ = [str(c) for c in arrays["classes"]]
             model.coef_ = np.asarray(arrays["coef"], dtype=np.float32)
             model.intercept_ = np.asarray(arrays["intercept"], dtype=np.float32)
-            idf = np.asarray(arrays["idf"], dtype=np.float32)
+            char_idf = np.asarray(arrays["char_idf"], dtype=np.float32)
+            word_idf = np.asarray(arrays["word_idf"], dtype=np.float32)
+            raw = _unpack(arrays["lexicon_raw"])
+            word_of = np.asarray(arrays["lexicon_word"], dtype=np.int64)
+            words = _unpack(arrays["lexicon_words"])
+            scores = np.asarray(arrays["lexicon_scores"], dtype=np.float32)
             probe = config["probe"]
         except (KeyError, TypeError, ValueError) as exc:
             raise ModelFormatError(f"the section model's description is incomplete ({exc!r}); "
                                    "retrain the model") from exc
-        n_classes, n_features = len(model.classes_), features.n_features
-        if (model.coef_.shape != (n_classes, n_features) or model.intercept_.shape != (n_classes,)
-                or idf.shape != (n_features,)):
+        n_classes = len(model.classes_)
+        if (n_classes < 2 or model.coef_.shape != (n_classes, features.n_features)
+                or model.intercept_.shape != (n_classes,)
+                or char_idf.shape != (features.n_char,) or word_idf.shape != (features.n_word,)
+                or word_of.shape != (len(raw),) or scores.shape != (len(words), n_classes)
+                or (len(word_of) and not -1 <= word_of.min() <= word_of.max() < len(words))
+                or not all(np.isfinite(a).all() for a in (model.coef_, model.intercept_,
+                                                           char_idf, word_idf))):
             raise ModelFormatError("the section model's arrays do not match its description; "
                                    "the model is corrupted, retrain it")
         model.featurizer_ = Featurizer(features)
-        model.featurizer_.idf_ = idf
+        model.featurizer_.char_idf_ = char_idf
+        model.featurizer_.word_idf_ = word_idf
+        model.featurizer_.known_ = {r: (words[i] if i >= 0 else "") for r, i in zip(raw, word_of.tolist())}
+        model._lexicon_words, model._lexicon_scores = words, scores
+        model._scorer = None
         if _probe(model.featurizer_) != probe:
             raise ModelFormatError(
                 "this scikit-learn hashes n-grams differently from the one that trained the model; "
@@ -187,15 +292,92 @@ class SectionModel:
         return model
 
 
+class _Scorer:
+    """Section scores without building n-gram vectors: the char block of an article is
+    the weighted mean of its words' vectors, so its score is the weighted mean of
+    per-word scores, each computed once and cached (bounded, emptied when full)."""
+
+    def __init__(self, featurizer: Featurizer, coef: np.ndarray, words: Sequence[str] = (),
+                 scores: np.ndarray | None = None, max_words: int = 1_000_000):
+        cfg = featurizer.config
+        self._prefill = (list(words), scores) if scores is not None else ([], None)
+        self.featurizer = featurizer
+        self.char_coef = np.ascontiguousarray(coef[:, :cfg.n_char].T)
+        self.word_coef = np.ascontiguousarray(coef[:, cfg.n_char:].T)
+        self.n_classes = coef.shape[0]
+        self.max_words = max_words
+        self._lock = threading.Lock()
+        self._clear()
+
+    def _clear(self) -> None:
+        words, scores = self._prefill
+        self.ids: dict[str, int] = {w: i for i, w in enumerate(words)}
+        self.table = np.zeros((max(1024, 2 * len(words)), self.n_classes), dtype=np.float32)
+        if scores is not None:
+            self.table[:len(words)] = scores
+
+    def word_scores(self, words: Sequence[str]) -> np.ndarray:
+        with self._lock:
+            if len(self.ids) + len(words) > self.max_words:
+                self._clear()
+            ids = self.ids
+            new = [w for w in words if w not in ids]
+            if new:
+                start = len(ids)
+                ids.update((w, start + i) for i, w in enumerate(new))
+                if len(ids) > len(self.table):
+                    grown = np.zeros((max(len(ids), 2 * len(self.table)), self.n_classes),
+                                     dtype=np.float32)
+                    grown[:start] = self.table[:start]
+                    self.table = grown
+                self.table[start:len(ids)] = self.featurizer.word_vectors(new) @ self.char_coef
+            return self.table[np.fromiter((ids[w] for w in words), dtype=np.int64,
+                                          count=len(words))]
+
+    def scores(self, tok) -> np.ndarray:
+        fz = self.featurizer
+        out = np.zeros((len(tok.lengths), self.n_classes), dtype=np.float32)
+        if not tok.words:
+            return out
+        if fz.config.n_char:
+            out += fz.doc_weights(tok) @ self.word_scores(tok.words)
+        if fz.config.n_word:
+            out += fz.word_block(tok) @ self.word_coef
+        return out
+
+
 def _probe(featurizer: Featurizer) -> list[list[int]]:
-    counts = featurizer.counts(_PROBE)
-    return [sorted(map(int, counts[i].indices))[:8] for i in range(counts.shape[0])]
+    rows = featurizer.word_vectors(_PROBE) if featurizer.config.n_char else None
+    if rows is None:
+        return []
+    return [sorted(map(int, rows[i].indices))[:8] for i in range(rows.shape[0])]
 
 
-def _as_2d(scores: np.ndarray) -> np.ndarray:
-    if scores.ndim == 1:  # binary SVM: one margin, positive for classes_[1]
-        return np.column_stack([-scores / 2, scores / 2])
-    return scores
+def _pack(words: Sequence[str]) -> np.ndarray:
+    """Words as one array of UTF-8 bytes, newline-separated (tokens hold no newline)."""
+    return np.frombuffer("\n".join(words).encode("utf-8", "surrogatepass"), dtype=np.uint8)
+
+
+def _unpack(packed: np.ndarray) -> list[str]:
+    text = np.asarray(packed, dtype=np.uint8).tobytes().decode("utf-8", "surrogatepass")
+    return text.split("\n") if text else []
+
+
+def _one_row_per_class(svm) -> tuple[np.ndarray, np.ndarray]:
+    """The SVM's coefficients and intercepts as float32, one row per class (a binary SVM
+    has a single hyperplane, split here into two opposite halves)."""
+    coef = svm.coef_.astype(np.float32)
+    intercept = svm.intercept_.astype(np.float32)
+    if coef.shape[0] == 1:
+        coef = np.vstack([-coef[0] / 2, coef[0] / 2])
+        intercept = np.array([-intercept[0] / 2, intercept[0] / 2], dtype=np.float32)
+    return coef, intercept
+
+
+def _text_keys(texts: Sequence[str]) -> list[int]:
+    """A stable number per text (the same in every pass, whatever the order)."""
+    # seeded apart from the hash that picks held-out rows in tagger.stream
+    return [zlib.crc32(t.encode("utf-8", "surrogatepass"), 0x9E3779B9) for t in texts]
 
 
 def _fit_temperature(scores: np.ndarray, y: np.ndarray) -> float:
@@ -206,11 +388,3 @@ def _fit_temperature(scores: np.ndarray, y: np.ndarray) -> float:
     result = minimize_scalar(nll, bounds=(-3.0, 5.0), method="bounded")
     return float(np.exp(result.x))
 
-
-def _stratified_split(y: np.ndarray, share: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    from sklearn.model_selection import train_test_split
-
-    idx = np.arange(len(y))
-    _, counts = np.unique(y, return_counts=True)
-    stratify = y if counts.min() >= 2 else None
-    return train_test_split(idx, test_size=share, random_state=seed, stratify=stratify)

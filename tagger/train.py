@@ -17,7 +17,7 @@ from .features import FeatureConfig
 from .metrics import classification_metrics
 from .sections import SectionModel
 
-__all__ = ["train", "TrainResult"]
+__all__ = ["train", "train_streaming", "TrainResult"]
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,8 @@ def train(
     test_size: float = 0.2,
     seed: int = 0,
     features: FeatureConfig | None = None,
-    C: float = 0.5,
+    alpha: float = 2e-6,
+    epochs: int = 3,
     max_keywords: int = 8,
     progress: Progress | None = None,
 ) -> TrainResult:
@@ -71,11 +72,7 @@ def train(
     started = time.perf_counter()
     if not 0 <= test_size < 1:
         raise InputError(f"--test-size must be in [0, 1), got {test_size}")
-    if out is not None and Path(out).exists() and not force:
-        raise OutputExistsError(f"output directory already exists: {out} "
-                                "(choose another --out or pass --force to replace it)")
-    if out is not None and not Path(out).parent.is_dir():
-        raise InputError(f"the directory for --out does not exist: {Path(out).parent} (create it first)")
+    _check_out(out, force)
     if isinstance(data, LabelledData):
         dataset = data
     else:
@@ -86,7 +83,7 @@ def train(
     train_idx, test_idx = _split(dataset.labels, test_size, seed)
     train_set, test_set = dataset.subset(train_idx), dataset.subset(test_idx)
 
-    model = SectionModel(features, C=C, seed=seed).fit(train_set.full_texts(), train_set.labels,
+    model = SectionModel(features, alpha=alpha, epochs=epochs, seed=seed).fit(train_set.full_texts(), train_set.labels,
                                                        progress=progress)
     tagger = Tagger(model)
     metrics: dict = {}
@@ -106,6 +103,91 @@ def train(
     path = tagger.save(out, force=force) if out is not None else None
     return TrainResult(tagger, metrics, keyword_metrics, path, len(train_set), len(test_set),
                        seconds, tagger.meta["data"])
+
+
+def train_streaming(
+    data: str | Path | Sequence[str | Path],
+    *,
+    out: str | Path | None = None,
+    force: bool = False,
+    text_col: str = "text",
+    label_col: str = "label",
+    title_col: str | None = None,
+    label_map: str | Path | dict | None = None,
+    split: str = "train",
+    test_size: float = 0.2,
+    seed: int = 0,
+    features: FeatureConfig | None = None,
+    alpha: float = 2e-6,
+    epochs: int = 3,
+    batch_size: int = 5000,
+    shuffle_buffer: int = 20_000,
+    progress: Progress | None = None,
+) -> TrainResult:
+    """Train a section model on data streamed in chunks, in memory that does not grow
+    with the corpus (see :mod:`tagger.stream`). Held-out rows are chosen by text hash;
+    duplicates are not removed; there is no keyword model (it needs its data in memory).
+    """
+    from .api import Tagger
+    from .stream import LabelledStream
+
+    progress = progress or (lambda stage, done, total: None)
+    started = time.perf_counter()
+    _check_out(out, force)
+    stream = LabelledStream(data if isinstance(data, (list, tuple)) else [data],
+                            text_col=text_col, label_col=label_col, title_col=title_col,
+                            label_map=label_map, split=split, batch_size=batch_size,
+                            test_size=test_size, seed=seed, shuffle_buffer=shuffle_buffer)
+    model = SectionModel(features, alpha=alpha, epochs=epochs, seed=seed, batch_size=batch_size)
+
+    def chunks(epoch: int):
+        yield from stream.chunks(epoch, "train")
+        if epoch == 0 and stream.looks_sorted():
+            log.warning("the training rows come in long runs of one section: streamed training "
+                        "shuffles only within %d rows, so shuffle the data once beforehand "
+                        "for a better model", shuffle_buffer)
+
+    model.fit_chunks(chunks, progress=progress)
+    truth: list[str] = []
+    predicted: list[str] = []
+    for texts, labels in stream.chunks(0, "test"):
+        truth += labels
+        predicted += model.predict(texts)
+        progress("evaluating", len(truth), len(truth))
+    metrics = classification_metrics(truth, predicted) if truth else {}
+    seconds = time.perf_counter() - started
+    n_train = sum(stream.counts.values())
+    tagger = Tagger(model)
+    tagger.meta = {
+        **_versions(),
+        "sections": list(model.classes_),
+        "parameters": {"test_size": test_size, "seed": seed, "streaming": True},
+        "training_seconds": round(seconds, 1),
+        "data": {"sources": [{"data": str(item)} for item in stream.inputs],
+                 "train_rows": n_train, "test_rows": len(truth),
+                 "dropped": dict(stream.dropped), "label_counts": dict(stream.counts.most_common())},
+        "metrics": {"held_out": metrics, "keywords": None},
+    }
+    path = tagger.save(out, force=force) if out is not None else None
+    return TrainResult(tagger, metrics, None, path, n_train, len(truth), seconds, tagger.meta["data"])
+
+
+def _check_out(out, force: bool) -> None:
+    if out is not None and Path(out).exists() and not force:
+        raise OutputExistsError(f"output directory already exists: {out} "
+                                "(choose another --out or pass --force to replace it)")
+    if out is not None and not Path(out).parent.is_dir():
+        raise InputError(f"the directory for --out does not exist: {Path(out).parent} (create it first)")
+
+
+def _versions() -> dict:
+    import sklearn
+
+    from . import __version__
+
+    return {"tagger_version": __version__, "sklearn_version": sklearn.__version__,
+            "numpy_version": np.__version__,
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds")}
 
 
 def _split(labels: Sequence[str], test_size: float, seed: int):
@@ -148,15 +230,8 @@ def _train_keywords(tagger, train_set: LabelledData, test_set: LabelledData, max
 
 
 def _meta(dataset, train_set, test_set, model, metrics, keyword_metrics, **params) -> dict:
-    import sklearn
-
-    from . import __version__
-
     return {
-        "tagger_version": __version__,
-        "sklearn_version": sklearn.__version__,
-        "numpy_version": np.__version__,
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        **_versions(),
         "sections": list(model.classes_),
         "parameters": {k: v for k, v in params.items() if k != "seconds"},
         "training_seconds": round(params["seconds"], 1),

@@ -173,7 +173,13 @@ def test_predict_page_ignores_the_other_articles(model_dir, tmp_path):
     related = page[page.index("اقرأ أيضًا:"):]
     # A page whose body is about the economy but whose related block is pure sports:
     # only the body may count.
-    sports_tail = "\n".join(["اقرأ أيضًا:"] + ["سجل المهاجم هدفين وفاز الفريق بالمباراة"] * 30)
+    sports_tail = "\n".join(["اقرأ أيضًا:"] + [
+        "سجل المهاجم هدفين وفاز الفريق بالمباراة", "تأهل المنتخب إلى نهائي كأس البطولة",
+        "أحرز اللاعب هدف الفوز في الدقيقة الأخيرة من الشوط الثاني",
+        "تصدر النادي جدول ترتيب الدوري بعد فوزه على منافسه",
+        "أعلن المدرب تشكيلة الفريق لمباراة الديربي", "انتقل الحارس إلى نادٍ جديد في الميركاتو",
+        "فاز العداء بالميدالية الذهبية في بطولة ألعاب القوى",
+        "تعادل الفريقان سلبيا في ملعب المدينة الرياضية"] * 10)
     path = tmp_path / "page.txt"
     path.write_text(page.replace(related, sports_tail), encoding="utf-8")
     obj = json.loads(run("predict", "-m", model_dir, "--page", path).stdout)

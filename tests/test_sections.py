@@ -52,11 +52,53 @@ def test_changed_hashing_is_detected(tiny_model):
         SectionModel.from_state(config, arrays)
 
 
-def test_calibration_sets_a_temperature(tiny_texts):
-    texts, labels = tiny_texts
+def _sample():
+    import csv
+    from pathlib import Path
+
+    with open(Path(__file__).parent.parent / "data" / "sample.csv", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    return [r["text"] for r in rows], [r["label"] for r in rows]
+
+
+def test_calibration_sets_a_temperature():
+    texts, labels = _sample()
     model = SectionModel(FeatureConfig(char_bits=12, word_bits=10), calibration=0.3).fit(
-        texts * 2, labels * 2)
+        texts, labels)
     assert model.temperature_ > 0 and model.temperature_ != 1.0
+
+
+def test_calibration_articles_are_not_learnt_from():
+    texts, labels = _sample()
+    with_held = SectionModel(FeatureConfig(char_bits=12, word_bits=10), calibration=0.3).fit(
+        texts, labels)
+    without = SectionModel(FeatureConfig(char_bits=12, word_bits=10), calibration=0.0).fit(
+        texts, labels)
+    assert not np.allclose(with_held.coef_, without.coef_)
+
+
+def test_scores_equal_the_linear_model_on_feature_rows(tiny_model):
+    """The per-word scoring shortcut gives the same margins as features @ coef."""
+    texts = ["سجل اللاعب هدفا في المباراة النهائية", "ارتفع سعر النفط، وارتفع الدولار", "",
+             "hello world", "البرلمان البرلمان والحكومة"]
+    rows = tiny_model.featurizer_.transform(texts)
+    expected = np.asarray(rows @ tiny_model.coef_.T) + tiny_model.intercept_
+    np.testing.assert_allclose(tiny_model.decision_function(texts), expected, rtol=1e-4, atol=1e-5)
+
+
+def test_chunks_from_a_stream_train_the_same_model_as_lists(tiny_texts):
+    texts, labels = tiny_texts
+    cfg = FeatureConfig(char_bits=12, word_bits=10)
+    from_list = SectionModel(cfg, calibration=0.0, batch_size=7).fit(texts, labels)
+
+    def chunks(epoch):  # the same order SectionModel.fit uses
+        order = np.random.default_rng([0, epoch]).permutation(len(texts))
+        for start in range(0, len(order), 7):
+            part = order[start:start + 7]
+            yield [texts[i] for i in part], [labels[i] for i in part]
+
+    streamed = SectionModel(cfg, calibration=0.0, batch_size=7).fit_chunks(chunks)
+    np.testing.assert_allclose(streamed.coef_, from_list.coef_)
 
 
 def test_binary_problem_has_one_row_per_class(tiny_texts):

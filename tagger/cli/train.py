@@ -25,8 +25,10 @@ def train(
     split: Annotated[str, typer.Option("--split", help="Split to read from a hub dataset.")] = "train",
     test_size: Annotated[float, typer.Option("--test-size", min=0.0, max=0.9, help="Share of rows held out for evaluation (stratified).")] = 0.2,
     seed: Annotated[int, typer.Option("--seed", help="Random seed of the held-out split.")] = 0,
-    c: Annotated[float, typer.Option("--c", min=1e-6, help="Inverse regularisation strength of the classifier.")] = 0.5,
+    alpha: Annotated[float, typer.Option("--alpha", min=1e-9, help="L2 penalty of the section classifier (smaller fits the training data more closely).")] = 2e-6,
+    epochs: Annotated[int, typer.Option("--epochs", min=1, help="Passes over the training data.")] = 3,
     max_keywords: Annotated[int, typer.Option("--max-keywords", min=1, help="Most keywords per article.")] = 8,
+    streaming: Annotated[bool, typer.Option("--streaming", help="Read the data in chunks on every pass instead of loading it: for corpora bigger than memory (no duplicate removal, no keyword model).")] = False,
     force: Annotated[bool, typer.Option("--force", help="Replace --out if it exists.")] = False,
 ) -> None:
     """Train a section model (and a keyword model with --tags-col) on labelled articles."""
@@ -40,6 +42,11 @@ def train(
         raise InputError(f"the directory for --out does not exist: {out.parent} (create it first)")
     check_inputs(data, text_col=text_col, label_col=label_col, label_map=label_map)
 
+    if streaming:
+        _train_streaming(data, out, force=force, text_col=text_col, label_col=label_col,
+                         title_col=title_col, tags_col=tags_col, label_map=label_map, split=split,
+                         test_size=test_size, seed=seed, alpha=alpha, epochs=epochs)
+        return
     with progress_bar() as progress:
         # Read before scikit-learn is imported: unusable data is reported without that wait.
         progress("loading data", 0, 1)
@@ -51,7 +58,7 @@ def train(
 
         result = run_training(dataset, out=out, force=force, text_col=text_col, label_col=label_col,
                               title_col=title_col, tags_col=tags_col, label_map=label_map,
-                              split=split, test_size=test_size, seed=seed, C=c,
+                              split=split, test_size=test_size, seed=seed, alpha=alpha, epochs=epochs,
                               max_keywords=max_keywords, progress=progress)
     info = result.data
     typer.echo(f"trained on {result.n_train} articles, held out {result.n_test} "
@@ -62,4 +69,20 @@ def train(
         km = result.keyword_metrics
         typer.echo(f"keywords: P@5 {km['p_at_5']:.3f}  R@5 {km['r_at_5']:.3f}  "
                    f"F1@5 {km['f1_at_5']:.3f}  F1@own {km['f1_at_own']:.3f}  (n={km['n']})")
+    typer.echo(f"model written to {result.path}")
+
+
+def _train_streaming(data, out, *, tags_col, **options) -> None:
+    from ..metrics import format_table
+    from ..train import train_streaming
+
+    if tags_col is not None:
+        raise InputError("--tags-col cannot be used with --streaming: the keyword model learns "
+                         "from its articles in memory; train it without --streaming")
+    with progress_bar() as progress:
+        result = train_streaming(data, out=out, progress=progress, **options)
+    typer.echo(f"trained on {result.n_train} articles (streamed), held out {result.n_test} "
+               f"in {result.seconds:.0f} s")
+    if result.metrics:
+        typer.echo(format_table(result.metrics))
     typer.echo(f"model written to {result.path}")

@@ -1,0 +1,156 @@
+"""Labelled articles streamed in chunks, for training on corpora bigger than memory.
+
+``tagger train --streaming`` reads its inputs through ``datasets`` streaming on every pass
+over the data, so memory holds a shuffle buffer and one chunk, never the corpus. Which
+articles are held out for evaluation is decided by a hash of each article's text: every
+pass agrees on the split without remembering it, and exact duplicates always land on the
+same side (streaming does not remove duplicates, which would need a set of every article
+seen).
+"""
+
+from __future__ import annotations
+
+import itertools
+import zlib
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+import numpy as np
+
+from .data import _HUB_NAME, _kind, _quiet_datasets, load_label_map
+from .errors import DataError
+
+__all__ = ["LabelledStream"]
+
+
+@dataclass
+class LabelledStream:
+    """``chunks(epoch, part)`` yields ``(texts, labels)`` lists of about ``batch_size`` rows.
+
+    ``part`` is ``"train"`` or ``"test"`` (a ``test_size`` share, chosen by text hash).
+    Rows are shuffled within a buffer of ``shuffle_buffer`` rows, anew on every epoch;
+    a corpus sorted by section should be shuffled once beforehand (the first pass warns
+    when it looks sorted). ``counts`` holds the training rows per section and ``dropped``
+    the rows left out, as counted on the first pass.
+    """
+
+    inputs: Sequence[str | Path]
+    text_col: str = "text"
+    label_col: str = "label"
+    title_col: str | None = None
+    label_map: str | Path | dict | None = None
+    split: str = "train"
+    batch_size: int = 5000
+    test_size: float = 0.2
+    seed: int = 0
+    shuffle_buffer: int = 20_000
+    counts: Counter = field(default_factory=Counter)
+    dropped: Counter = field(default_factory=Counter)
+    runs: int = 0
+
+    def __post_init__(self):
+        if isinstance(self.inputs, (str, Path)):
+            self.inputs = [self.inputs]
+        if not self.inputs:
+            raise DataError("no --data given")
+        if not 0 <= self.test_size < 1:
+            raise DataError(f"--test-size must be in [0, 1), got {self.test_size}")
+        mapping = self.label_map
+        self._mapping = (load_label_map(mapping) if isinstance(mapping, (str, Path))
+                         else mapping)
+        self._datasets = [self._open(item) for item in self.inputs]
+
+    def _open(self, item: str | Path) -> Any:
+        path = Path(item)
+        with _quiet_datasets() as datasets:
+            if path.exists() or not _HUB_NAME.match(str(item)):
+                builder = _kind(path)
+                ds = datasets.load_dataset(builder, data_files=str(path), split="train",
+                                           streaming=True)
+            else:
+                try:
+                    ds = datasets.load_dataset(str(item), split=self.split, streaming=True)
+                except Exception as exc:
+                    raise DataError(f"could not stream {item} from the Hugging Face hub "
+                                    f"({type(exc).__name__}); check the name and your "
+                                    "network, or download it first") from exc
+        names = list(ds.column_names or []) or list(next(iter(ds.take(1)), {}).keys())
+        wanted = [c for c in (self.text_col, self.label_col, self.title_col) if c]
+        missing = [c for c in wanted if c not in names]
+        if missing:
+            raise DataError(f"column {missing[0]!r} not found in {item}; columns found: "
+                            f"{', '.join(names) or 'none'}")
+        return ds.select_columns(wanted)
+
+    def _label(self, value: Any) -> str | None:
+        if value is None or (isinstance(value, float) and value != value):
+            return None
+        label = str(value).strip()
+        if not label:
+            return None
+        if self._mapping is not None:
+            return self._mapping.get(label)
+        return label
+
+    def _in_test(self, text: str) -> bool:
+        key = zlib.crc32(text.encode("utf-8", "surrogatepass")) ^ (self.seed * 0x9E3779B1 & 0xFFFFFFFF)
+        return (key % 10_000) < self.test_size * 10_000
+
+    def chunks(self, epoch: int, part: str = "train") -> Iterator[tuple[list[str], list[str]]]:
+        if part not in ("train", "test"):
+            raise ValueError(f"part must be 'train' or 'test', got {part!r}")
+        first = epoch == 0 and part == "train"
+        if first:
+            self.counts.clear()
+            self.dropped.clear()
+            self.runs = 0
+        texts: list[str] = []
+        labels: list[str] = []
+        previous = None
+        for row in self._rows(epoch):
+            text = row.get(self.text_col)
+            label = self._label(row.get(self.label_col))
+            if not isinstance(text, str) or not text.strip():
+                self.dropped["empty text"] += first
+                continue
+            if label is None:
+                self.dropped["no label, or dropped by the label map"] += first
+                continue
+            if (part == "test") != self._in_test(text):
+                continue
+            title = row.get(self.title_col) if self.title_col else None
+            texts.append(f"{title}\n{text}" if isinstance(title, str) and title else text)
+            labels.append(label)
+            if first:
+                self.counts[label] += 1
+                self.runs += label != previous
+                previous = label
+            if len(texts) >= self.batch_size:
+                yield texts, labels
+                texts, labels = [], []
+        if texts:
+            yield texts, labels
+
+    def _rows(self, epoch: int) -> Iterator[dict]:
+        """Every row of every input; from epoch 1 on, shuffled within blocks of
+        ``shuffle_buffer`` rows (a new order on every epoch)."""
+        rows = (row for ds in self._datasets for row in ds)
+        if epoch == 0:
+            yield from rows
+            return
+        rng = np.random.default_rng([self.seed, epoch])
+        while block := list(itertools.islice(rows, self.shuffle_buffer)):
+            for i in rng.permutation(len(block)):
+                yield block[i]
+
+    def looks_sorted(self) -> bool:
+        """After the first pass: are sections in long runs, as in a corpus sorted by section?"""
+        n = sum(self.counts.values())
+        if n < 1000 or len(self.counts) < 2:
+            return False
+        # In random order a row starts a new run with probability 1 - sum(p^2).
+        expected = n * (1 - sum((c / n) ** 2 for c in self.counts.values()))
+        return self.runs < 0.1 * expected
+

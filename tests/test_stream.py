@@ -1,0 +1,85 @@
+"""Training on streamed chunks: the same API and outputs as in-memory training."""
+
+import json
+import logging
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tagger import Tagger
+from tagger.errors import DataError
+from tagger.features import FeatureConfig
+from tagger.stream import LabelledStream
+from tagger.train import train_streaming
+
+ROOT = Path(__file__).resolve().parent.parent
+SMALL = FeatureConfig(char_bits=14, word_bits=12)
+
+
+@pytest.fixture(scope="module")
+def sample_parquet(tmp_path_factory) -> Path:
+    frame = pd.read_csv(ROOT / "data" / "sample.csv").sample(frac=1.0, random_state=1)
+    path = tmp_path_factory.mktemp("stream") / "sample.parquet"
+    frame.to_parquet(path, row_group_size=10)
+    return path
+
+
+def test_train_and_test_parts_are_disjoint_and_cover_every_row(sample_parquet):
+    stream = LabelledStream([sample_parquet], title_col="title", batch_size=16, test_size=0.25)
+    train = [t for texts, _ in stream.chunks(0, "train") for t in texts]
+    test = [t for texts, _ in stream.chunks(0, "test") for t in texts]
+    assert len(train) + len(test) == 84 and not set(train) & set(test)
+    assert 0 < len(test) < 42
+    assert max(len(texts) for texts, _ in stream.chunks(1, "train")) <= 16
+    # every pass agrees on the split, whatever the shuffle
+    assert sorted(t for texts, _ in stream.chunks(3, "test") for t in texts) == sorted(test)
+    assert sum(stream.counts.values()) == len(train)
+
+
+def test_label_map_and_empty_rows(tmp_path):
+    path = tmp_path / "rows.jsonl"
+    rows = [{"text": "فاز الفريق", "label": "sport"}, {"text": "خبر محلي", "label": "localNews"},
+            {"text": "", "label": "sport"}, {"text": "ارتفع النفط", "label": None}]
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    stream = LabelledStream([path], label_map=ROOT / "data" / "label_map.json", test_size=0)
+    assert list(stream.chunks(0)) == [(["فاز الفريق"], ["sports"])]
+    assert sum(stream.dropped.values()) == 3
+
+
+def test_missing_column_names_the_columns_found(sample_parquet):
+    with pytest.raises(DataError, match="'body' not found.*columns found: id, source, label"):
+        LabelledStream([sample_parquet], text_col="body")
+
+
+def test_streamed_model_predicts_and_saves(sample_parquet, tmp_path):
+    result = train_streaming([sample_parquet], out=tmp_path / "m", title_col="title",
+                             test_size=0.25, features=SMALL, batch_size=16, epochs=8)
+    assert result.n_test > 0 and result.n_train + result.n_test == 84
+    assert result.metrics["accuracy"] > 0.28  # 7 sections: chance is about 0.14
+    loaded = Tagger.load(tmp_path / "m")
+    assert loaded.meta["parameters"]["streaming"] is True
+    texts = ["سجل المهاجم هدفين في المباراة النهائية", "ارتفعت أسعار النفط"]
+    assert [p.section for p in loaded.predict_many(texts)] == result.tagger.section_model.predict(texts)
+
+
+def test_sorted_data_is_warned_about(tmp_path, caplog):
+    frame = pd.read_csv(ROOT / "data" / "sample.csv")
+    frame = pd.concat([frame] * 15, ignore_index=True)
+    frame["text"] = frame["text"] + " " + frame.index.astype(str)  # distinct rows
+    path = tmp_path / "sorted.parquet"
+    frame.sort_values("label").to_parquet(path)
+    with caplog.at_level(logging.WARNING, logger="tagger.train"):
+        train_streaming([path], features=SMALL, epochs=1, test_size=0.1)
+    assert "shuffle the data once beforehand" in caplog.text
+
+
+def test_cli_refuses_tags_with_streaming(sample_parquet, tmp_path):
+    out = subprocess.run([sys.executable, "-m", "tagger", "train", "--streaming", "--data",
+                          str(sample_parquet), "--tags-col", "tags", "--out", str(tmp_path / "m")],
+                         capture_output=True, text=True)
+    assert out.returncode == 2
+    assert "--tags-col cannot be used with --streaming" in out.stderr
+    assert "Traceback" not in out.stderr and not (tmp_path / "m").exists()
