@@ -24,18 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def _split(data_dir: Path):
-    from sklearn.model_selection import train_test_split
-
-    from tagger.data import load_labelled
-
-    data = load_labelled(data_dir / "sanad_khaleej.parquet", label_map=ROOT / "data" / "label_map.json")
-    idx = np.arange(len(data))
-    tr, te = train_test_split(idx, test_size=0.2, stratify=data.labels, random_state=0)
-    return data.subset(tr), data.subset(te)
+from _sanad import ROOT, sanad_split
 
 
 def make_corpus(train, n_rows: int, path: Path, seed: int = 0, chunk: int = 20_000) -> None:
@@ -66,7 +55,7 @@ def _child(corpus: Path, data_dir: Path, epochs: int) -> None:
     result = train_streaming([corpus], test_size=0, epochs=epochs)
     seconds = time.perf_counter() - started
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    _, test = _split(data_dir)
+    _, test = sanad_split(data_dir)
     predicted = result.tagger.section_model.predict(test.texts)
     print(json.dumps({"rows": result.n_train, "seconds": seconds, "peak_rss_mb": rss,
                       "macro_f1": classification_metrics(test.labels, predicted)["macro_f1"],
@@ -81,16 +70,22 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, default=None,
                         help="where to write the corpora (default: a temporary directory)")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--make", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         _child(args.child, args.data_dir, args.epochs)
         return
-    train, _ = _split(args.data_dir)
+    if args.make:
+        make_corpus(sanad_split(args.data_dir)[0], int(args.make[0]), Path(args.make[1]))
+        return
+    # This process stays small and starts the others: Linux carries a process's peak RSS
+    # over into a program it execs, so a big parent would inflate its children's figures.
     results = []
     with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
         for n in (int(s) for s in args.sizes.split(",")):
             corpus = Path(tmp) / f"corpus-{n}.parquet"
-            make_corpus(train, n, corpus)
+            subprocess.run([sys.executable, __file__, "--make", str(n), str(corpus),
+                            "--data-dir", str(args.data_dir)], check=True)
             out = subprocess.run([sys.executable, __file__, "--child", str(corpus), "--data-dir",
                                   str(args.data_dir), "--epochs", str(args.epochs)],
                                  check=True, capture_output=True, text=True)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import os
 from importlib import resources
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -97,13 +99,25 @@ class Tagger:
 
     def predict_many(self, texts: Sequence[str], titles: Sequence[str | None] | None = None, *,
                      top_k: int | None = None, max_keywords: int | None = None,
-                     batch_size: int = 2000) -> list[Prediction]:
-        """Predict many articles at once (much faster than calling :meth:`predict` in a loop)."""
+                     batch_size: int = 2000, n_jobs: int | None = None) -> list[Prediction]:
+        """Predict many articles at once (much faster than calling :meth:`predict` in a loop).
+
+        Inputs of two batches or more are shared out to ``n_jobs`` processes (default: one
+        per core; ``1`` keeps everything in this process). Results are the same either way.
+        """
         texts = _check_texts(texts)
         if titles is not None and len(titles) != len(texts):
             raise InputError(f"got {len(titles)} titles for {len(texts)} texts")
         if top_k is not None and top_k < 1:
             raise InputError(f"top_k must be at least 1, got {top_k}")
+        if n_jobs is not None and n_jobs < 1:
+            raise InputError(f"n_jobs must be at least 1, got {n_jobs}")
+        jobs = min(n_jobs or os.cpu_count() or 1, len(texts) // batch_size)
+        if jobs > 1 and "fork" in multiprocessing.get_all_start_methods():
+            return self._predict_forked(texts, titles, top_k, max_keywords, batch_size, jobs)
+        return self._predict_batches(texts, titles, top_k, max_keywords, batch_size)
+
+    def _predict_batches(self, texts, titles, top_k, max_keywords, batch_size) -> list[Prediction]:
         full = texts if titles is None else [f"{t}\n{x}" if t else x for t, x in zip(titles, texts)]
         out: list[Prediction] = []
         for start in range(0, len(full), batch_size):
@@ -115,6 +129,21 @@ class Tagger:
             out.extend(self._prediction(p, n, k, top_k)
                        for p, n, k in zip(proba, n_arabic, keywords))
         return out
+
+    def _predict_forked(self, texts, titles, top_k, max_keywords, batch_size, jobs):
+        """Share the batches out to forked processes, which inherit this model (nothing is
+        pickled but texts and predictions) and its warm caches."""
+        global _FORKED
+        bounds = list(range(0, len(texts), batch_size)) + [len(texts)]
+        tasks = [(texts[a:b], None if titles is None else titles[a:b], top_k, max_keywords,
+                  batch_size) for a, b in zip(bounds[:-1], bounds[1:])]
+        _FORKED = self
+        try:
+            with multiprocessing.get_context("fork").Pool(jobs) as pool:
+                parts = pool.map(_predict_forked_part, tasks, chunksize=1)
+        finally:
+            _FORKED = None
+        return [p for part in parts for p in part]
 
     def predict_page(self, page_text: str, *, top_k: int | None = None,
                      max_keywords: int | None = None) -> Prediction:
@@ -175,6 +204,14 @@ class Tagger:
         if n_arabic == 0:
             return Prediction(None, None, ranked, [], reason=NO_SIGNAL)
         return Prediction(ranked[0][0], ranked[0][1], ranked, keywords)
+
+
+_FORKED: "Tagger | None" = None  # the model forked workers predict with
+
+
+def _predict_forked_part(task) -> list[Prediction]:
+    texts, titles, top_k, max_keywords, batch_size = task
+    return _FORKED._predict_batches(texts, titles, top_k, max_keywords, batch_size)
 
 
 def _check_texts(texts: Iterable[str]) -> list[str]:

@@ -159,8 +159,10 @@ class _Writer:
             offset = max(0, skip - done)
             ids = None if ids is None else ids[offset:]
             texts = [self._fit(text) for text in texts[offset:]]
+            # split each batch over the cores (predict_many forks one process per part)
+            part = max(100, -(-len(texts) // (os.cpu_count() or 1)))
             predictions = self.tagger.predict_many(texts, top_k=self.top_k,
-                                                   max_keywords=self.max_keywords)
+                                                   max_keywords=self.max_keywords, batch_size=part)
             lines = []
             for i, prediction in enumerate(predictions):
                 row = prediction.to_dict()

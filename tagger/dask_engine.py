@@ -402,8 +402,10 @@ def _predict_partition(part: Partition, checksum: str, target: str, options: dic
             for ids, texts in _read_partition(part, options["text_col"], options["id_col"],
                                               options["batch_size"]):
                 with entry.lock:
+                    # one process per worker: Dask spreads the partitions over cores
                     predictions = entry.tagger.predict_many(texts, top_k=options["top_k"],
-                                                            max_keywords=options["max_keywords"])
+                                                            max_keywords=options["max_keywords"],
+                                                            n_jobs=1)
                 lines = []
                 for i, prediction in enumerate(predictions):
                     row = prediction.to_dict()

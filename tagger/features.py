@@ -35,7 +35,8 @@ from sklearn.utils import murmurhash3_32
 
 from .normalize import normalize_word, raw_tokens
 
-__all__ = ["FeatureConfig", "Featurizer", "Tokens"]
+__all__ = ["FeatureConfig", "Featurizer", "Tokens", "tokenize", "word_counts", "mean_weights",
+           "count_rows"]
 
 _BIGRAM_SALT = 0x5BD1E995
 _MAX_RAW_COUNTS = 2_000_000
@@ -238,19 +239,14 @@ class Featurizer:
         return tokenize(texts, self.config.max_words, self.known_)
 
     def _doc_word_matrix(self, tok: Tokens, binary: bool = False) -> sp.csr_matrix:
-        x = _count_rows(tok.doc_of, tok.codes, len(tok.lengths), len(tok.words))
+        x = count_rows(tok.doc_of, tok.codes, len(tok.lengths), len(tok.words))
         if binary:
             x.data[:] = 1
         return x
 
     def doc_weights(self, tok: Tokens) -> sp.csr_matrix:
         """Articles x batch words: each word's weight in its article's char-block mean."""
-        x = self._doc_word_matrix(tok)
-        np.log1p(x.data, out=x.data)
-        sums = np.asarray(x.sum(axis=1)).ravel()
-        sums[sums == 0] = 1
-        x.data /= np.repeat(sums, np.diff(x.indptr)).astype(np.float32)
-        return x
+        return mean_weights(self._doc_word_matrix(tok))
 
     def word_vectors(self, words: Sequence[str]) -> sp.csr_matrix:
         """Words x n_char: each word's idf-weighted n-grams, of length ``char_weight``."""
@@ -261,30 +257,21 @@ class Featurizer:
         return x
 
     def _word_counts(self, tok: Tokens) -> sp.csr_matrix:
-        cfg = self.config
-        n_docs = len(tok.lengths)
-        if not tok.words:
-            return sp.csr_matrix((n_docs, cfg.n_word), dtype=np.float32)
         word_hash = np.fromiter((murmurhash3_32(w, positive=True) for w in tok.words),
                                 dtype=np.int64, count=len(tok.words))
-        h = word_hash[tok.codes]
-        doc_of = tok.doc_of
-        cols, rows = [h % cfg.n_word], [doc_of]
-        if cfg.word_bigrams and len(h) > 1:
-            same_doc = doc_of[1:] == doc_of[:-1]
-            pair = ((h[:-1] * _BIGRAM_SALT) ^ h[1:]) % cfg.n_word
-            cols.append(pair[same_doc])
-            rows.append(doc_of[1:][same_doc])
-        return _count_rows(np.concatenate(rows), np.concatenate(cols), n_docs, cfg.n_word)
+        return word_counts(word_hash[tok.codes], tok.doc_of, len(tok.lengths), self.config)
 
     def word_block(self, tok: Tokens) -> sp.csr_matrix:
         """Articles x n_word: log(1 + tf) * idf of word uni/bigrams, unit length."""
+        return self.weigh_words(self._word_counts(tok))
+
+    def weigh_words(self, counts: sp.csr_matrix) -> sp.csr_matrix:
+        """log(1 + tf) * idf, unit length, of a :func:`word_counts` matrix (in place)."""
         self._check_fitted()
-        x = self._word_counts(tok)
-        np.log1p(x.data, out=x.data)
-        x.data *= self.word_idf_[x.indices]
-        _scale_rows(x, 1.0)
-        return x
+        np.log1p(counts.data, out=counts.data)
+        counts.data *= self.word_idf_[counts.indices]
+        _scale_rows(counts, 1.0)
+        return counts
 
     # -- whole rows -----------------------------------------------------------------------
     def transform_tokens(self, tok: Tokens) -> sp.csr_matrix:
@@ -303,7 +290,31 @@ class Featurizer:
         return self.transform_tokens(self.tokens(texts))
 
 
-def _count_rows(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int) -> sp.csr_matrix:
+def word_counts(hashes: np.ndarray, doc_of: np.ndarray, n_docs: int,
+                config: FeatureConfig) -> sp.csr_matrix:
+    """Articles x n_word counts of word unigrams and bigrams, from each token's word hash
+    and article (tokens in order)."""
+    if len(hashes) == 0:
+        return sp.csr_matrix((n_docs, config.n_word), dtype=np.float32)
+    cols, rows = [hashes % config.n_word], [doc_of]
+    if config.word_bigrams and len(hashes) > 1:
+        same_doc = doc_of[1:] == doc_of[:-1]
+        pair = ((hashes[:-1] * _BIGRAM_SALT) ^ hashes[1:]) % config.n_word
+        cols.append(pair[same_doc])
+        rows.append(doc_of[1:][same_doc])
+    return count_rows(np.concatenate(rows), np.concatenate(cols), n_docs, config.n_word)
+
+
+def mean_weights(counts: sp.csr_matrix) -> sp.csr_matrix:
+    """Word counts per article -> weights log(1 + count) that sum to one per article (in place)."""
+    np.log1p(counts.data, out=counts.data)
+    sums = np.asarray(counts.sum(axis=1)).ravel()
+    sums[sums == 0] = 1
+    counts.data /= np.repeat(sums, np.diff(counts.indptr)).astype(np.float32)
+    return counts
+
+
+def count_rows(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int) -> sp.csr_matrix:
     """Count matrix of (row, col) pairs: one sort of integer keys, faster than scipy's
     per-row sort and sum of duplicates."""
     keys = np.sort(rows.astype(np.int64) * n_cols + cols)

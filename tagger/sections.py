@@ -10,15 +10,19 @@ from __future__ import annotations
 import logging
 import threading
 import zlib
+from itertools import chain
 from typing import Callable, Iterable, Sequence
 
 import numpy as np
+import pandas as pd
 from scipy.optimize import minimize_scalar
 from scipy.special import log_softmax, softmax
+from sklearn.utils import murmurhash3_32
 
 from .errors import DataError, ModelFormatError
-from .features import FeatureConfig, Featurizer
-from .normalize import normalize_word
+from .features import (_ARABIC, FeatureConfig, Featurizer, count_rows, mean_weights,
+                       word_counts)
+from .normalize import normalize_word, raw_tokens
 
 __all__ = ["SectionModel"]
 
@@ -158,7 +162,8 @@ class SectionModel:
         fz.known_ = {raw: normalize_word(raw) for raw in top}
         fz.raw_counts = {}
         self._lexicon_words = list(dict.fromkeys(w for w in fz.known_.values() if w))
-        self._lexicon_scores = None
+        self._scorer = _Scorer(fz, self.coef_)
+        self._lexicon_scores = self._scorer.word_scores(self._lexicon_words)
 
     @staticmethod
     def _calibrate(featurizer, svm, classes, held, progress) -> float:
@@ -196,8 +201,8 @@ class SectionModel:
         if getattr(self, "_scorer", None) is None:
             self._scorer = _Scorer(self.featurizer_, self.coef_, self._lexicon_words,
                                    self._lexicon_scores)
-        tok = self.featurizer_.tokens(texts)
-        return self._scorer.scores(tok) + self.intercept_, tok.n_arabic
+        scores, n_arabic = self._scorer.scores(texts)
+        return scores + self.intercept_, n_arabic
 
     def decision_function(self, texts: Sequence[str]) -> np.ndarray:
         """Margins per section (columns follow ``classes_``)."""
@@ -293,57 +298,113 @@ class SectionModel:
 
 
 class _Scorer:
-    """Section scores without building n-gram vectors: the char block of an article is
-    the weighted mean of its words' vectors, so its score is the weighted mean of
-    per-word scores, each computed once and cached (bounded, emptied when full)."""
+    """Section scores without building n-gram vectors.
+
+    The char block of an article is the weighted mean of its words' vectors, so its score
+    is the weighted mean of per-word scores. Every word seen gets an id with its score
+    row, word hash and whether it is Arabic; every raw token seen maps to the id of its
+    normalised word. A batch is then one dictionary lookup per distinct raw token and
+    array arithmetic. The model's lexicon (raw tokens and scores of the commonest training
+    words) is loaded in from the start; the tables are bounded, and reset to the lexicon
+    when full.
+    """
 
     def __init__(self, featurizer: Featurizer, coef: np.ndarray, words: Sequence[str] = (),
                  scores: np.ndarray | None = None, max_words: int = 1_000_000):
         cfg = featurizer.config
-        self._prefill = (list(words), scores) if scores is not None else ([], None)
         self.featurizer = featurizer
         self.char_coef = np.ascontiguousarray(coef[:, :cfg.n_char].T)
         self.word_coef = np.ascontiguousarray(coef[:, cfg.n_char:].T)
         self.n_classes = coef.shape[0]
         self.max_words = max_words
+        self._prefill = (list(words), scores)
         self._lock = threading.Lock()
         self._clear()
 
     def _clear(self) -> None:
+        self.word_ids: dict[str, int] = {}
+        self.raw_ids: dict[str, int] = {}
+        self.size = 0
+        self._grow(1024)
         words, scores = self._prefill
-        self.ids: dict[str, int] = {w: i for i, w in enumerate(words)}
-        self.table = np.zeros((max(1024, 2 * len(words)), self.n_classes), dtype=np.float32)
-        if scores is not None:
-            self.table[:len(words)] = scores
+        self._words(words, scores)
+        known = self.featurizer.known_
+        ids = self._words(list(known.values()))
+        self.raw_ids.update(zip(known, ids.tolist()))
+
+    def _grow(self, capacity: int) -> None:
+        def grown(old, shape, dtype):
+            new = np.zeros(shape, dtype=dtype)
+            if old is not None:
+                new[:self.size] = old[:self.size]
+            return new
+
+        self.table = grown(getattr(self, "table", None), (capacity, self.n_classes), np.float32)
+        self.hashes = grown(getattr(self, "hashes", None), capacity, np.int64)
+        self.arabic = grown(getattr(self, "arabic", None), capacity, bool)
+        self.real = grown(getattr(self, "real", None), capacity, bool)
+
+    def _words(self, words: Sequence[str], scores: np.ndarray | None = None) -> np.ndarray:
+        """Ids of normalised ``words``, adding the new ones (with ``scores`` if given, one
+        row per word, else computed)."""
+        ids = self.word_ids
+        new = list(dict.fromkeys(w for w in words if w not in ids))
+        if new:
+            start = self.size
+            end = start + len(new)
+            if end > len(self.table):
+                self._grow(max(end, 2 * len(self.table)))
+            ids.update((w, start + i) for i, w in enumerate(new))
+            if scores is not None:
+                row = {w: i for i, w in reversed(list(enumerate(words)))}  # first occurrence
+                self.table[start:end] = scores[[row[w] for w in new]]
+            elif self.featurizer.config.n_char:
+                self.table[start:end] = self.featurizer.word_vectors(new) @ self.char_coef
+            self.hashes[start:end] = [murmurhash3_32(w, positive=True) for w in new]
+            self.arabic[start:end] = [_ARABIC.search(w) is not None for w in new]
+            self.real[start:end] = [bool(w) for w in new]
+            self.size = end
+        return np.fromiter((ids[w] for w in words), dtype=np.int64, count=len(words))
 
     def word_scores(self, words: Sequence[str]) -> np.ndarray:
         with self._lock:
-            if len(self.ids) + len(words) > self.max_words:
-                self._clear()
-            ids = self.ids
-            new = [w for w in words if w not in ids]
-            if new:
-                start = len(ids)
-                ids.update((w, start + i) for i, w in enumerate(new))
-                if len(ids) > len(self.table):
-                    grown = np.zeros((max(len(ids), 2 * len(self.table)), self.n_classes),
-                                     dtype=np.float32)
-                    grown[:start] = self.table[:start]
-                    self.table = grown
-                self.table[start:len(ids)] = self.featurizer.word_vectors(new) @ self.char_coef
-            return self.table[np.fromiter((ids[w] for w in words), dtype=np.int64,
-                                          count=len(words))]
+            return self.table[self._words(list(words))]
 
-    def scores(self, tok) -> np.ndarray:
+    def _token_ids(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Each token's word id, and its article, for the first ``max_words`` of each text."""
+        lead = self.featurizer.config.max_words
+        raws = [raw_tokens(t)[:lead] if t else [] for t in texts]
+        lengths = np.fromiter(map(len, raws), dtype=np.int64, count=len(raws))
+        codes, uniques = pd.factorize(
+            np.fromiter(chain.from_iterable(raws), dtype=object, count=int(lengths.sum())))
+        if self.size + len(uniques) > self.max_words:
+            self._clear()
+        get = self.raw_ids.get
+        ids = np.fromiter((get(u, -1) for u in uniques), dtype=np.int64, count=len(uniques))
+        missing = np.flatnonzero(ids < 0)
+        if len(missing):
+            raw = [uniques[i] for i in missing]
+            ids[missing] = found = self._words([normalize_word(r) for r in raw])
+            self.raw_ids.update(zip(raw, found.tolist()))
+        return ids[codes], np.repeat(np.arange(len(texts)), lengths)
+
+    def scores(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Margins without intercepts (articles x classes) and Arabic words per article."""
         fz = self.featurizer
-        out = np.zeros((len(tok.lengths), self.n_classes), dtype=np.float32)
-        if not tok.words:
-            return out
-        if fz.config.n_char:
-            out += fz.doc_weights(tok) @ self.word_scores(tok.words)
-        if fz.config.n_word:
-            out += fz.word_block(tok) @ self.word_coef
-        return out
+        cfg = fz.config
+        n = len(texts)
+        with self._lock:
+            ids, doc_of = self._token_ids(texts)
+            keep = self.real[ids]
+            ids, doc_of = ids[keep], doc_of[keep]
+            n_arabic = np.bincount(doc_of, weights=self.arabic[ids], minlength=n).astype(np.int64)
+            out = np.zeros((n, self.n_classes), dtype=np.float32)
+            if len(ids) and cfg.n_char:
+                weights = mean_weights(count_rows(doc_of, ids, n, self.size))
+                out += weights @ self.table[:self.size]
+            if len(ids) and cfg.n_word:
+                out += fz.weigh_words(word_counts(self.hashes[ids], doc_of, n, cfg)) @ self.word_coef
+        return out, n_arabic
 
 
 def _probe(featurizer: Featurizer) -> list[list[int]]:

@@ -1,13 +1,16 @@
 """The model that ships with the package does the product's main job."""
 
 import json
+from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from tagger import Tagger
 from tagger.api import default_model_path
 from tagger.normalize import normalize
 
+ROOT = Path(__file__).resolve().parent.parent
 NAVIGATION = ["سياسة", "اقتصاد", "رياضة", "مقالات", "صحافة", "أفكار", "تكنولوجيا", "صحة", "تفاعلي"]
 
 
@@ -57,3 +60,11 @@ def test_hand_written_sample_is_mostly_right(bundled):
     predictions = bundled.predict_many([r["text"] for r in rows], [r["title"] for r in rows])
     right = sum(p.section == r["label"] for p, r in zip(predictions, rows))
     assert right / len(rows) >= 0.75
+
+
+def test_processes_give_the_same_predictions_as_one(bundled):
+    frame = pd.read_csv(ROOT / "data" / "sample.csv")
+    texts, titles = frame["text"].tolist(), frame["title"].tolist()
+    one = bundled.predict_many(texts, titles, n_jobs=1)
+    shared = bundled.predict_many(texts, titles, n_jobs=2, batch_size=10)
+    assert [p.to_dict() for p in shared] == [p.to_dict() for p in one]
