@@ -225,7 +225,7 @@ class Featurizer:
         self._rows.clear()
         return self
 
-    def fit(self, texts: Sequence[str], batch_size: int = 5000) -> "Featurizer":
+    def fit(self, texts: Sequence[str], batch_size: int = 2000) -> "Featurizer":
         for start in range(0, len(texts), batch_size):
             self.partial_fit(texts[start:start + batch_size])
         return self.finish_fit()

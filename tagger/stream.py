@@ -42,7 +42,7 @@ class LabelledStream:
     title_col: str | None = None
     label_map: str | Path | dict | None = None
     split: str = "train"
-    batch_size: int = 5000
+    batch_size: int = 2000
     test_size: float = 0.2
     seed: int = 0
     shuffle_buffer: int = 20_000

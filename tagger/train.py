@@ -120,7 +120,7 @@ def train_streaming(
     features: FeatureConfig | None = None,
     alpha: float = 2e-6,
     epochs: int = 3,
-    batch_size: int = 5000,
+    batch_size: int = 2000,
     shuffle_buffer: int = 20_000,
     progress: Progress | None = None,
 ) -> TrainResult:
