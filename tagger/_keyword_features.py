@@ -25,7 +25,8 @@ from .normalize import fold_letters, normalize
 
 __all__ = ["STOP_WORDS", "FEATURE_NAMES", "Lexicon", "Batch", "Candidates", "read_batch",
            "extract", "features", "words_of", "context_keys", "context_stats", "tag_key", "split_tokens",
-           "surface", "word_hash", "phrase_hash", "doc_salted", "lookup"]
+           "surface", "word_hash", "phrase_hash", "doc_salted", "lookup", "RERANK_NAMES",
+           "rerank_features"]
 
 # ---------------------------------------------------------------- stop words and clitics
 # Function words that never start or end a keyword, in natural spelling (normalised on
@@ -448,6 +449,8 @@ class Candidates:
     sub: np.ndarray         # occurrences of its most frequent shorter part
     occ_start: np.ndarray   # occurrences of candidate j: occ_pos[occ_start[j]:occ_start[j + 1]]
     occ_pos: np.ndarray
+    whole: np.ndarray       # distinct (longer candidate, candidate it contains) pairs
+    part: np.ndarray
     offsets: np.ndarray     # candidates of article d: rows offsets[d]:offsets[d + 1]
     ids: np.ndarray         # per token: lexicon row
     stripped: np.ndarray    # per token: a proclitic was cut from it
@@ -537,13 +540,18 @@ def extract(b: Batch, lex: Lexicon, max_ngram: int = 3) -> Candidates:
     wholes = [(row[1, p2], (row[0, p2], row[0, p2 + 1]))] if len(p2) else []
     if len(p3):
         wholes.append((row[2, p3], (row[1, p3], row[1, p3 + 1], row[0, p3], row[0, p3 + 2])))
+    pairs = [np.zeros(0, dtype=np.int64)]
     for whole, parts in wholes:
         for part in parts:
             ok = part >= 0
-            np.maximum.at(sup, part[ok], tf[whole[ok]])
-            np.maximum.at(sub, whole[ok], tf[part[ok]])
+            pairs.append(whole[ok] * k + part[ok])
+    pairs = np.sort(np.concatenate(pairs))
+    pairs = pairs[np.append(True, pairs[1:] != pairs[:-1])] if len(pairs) else pairs
+    pair_whole, pair_part = pairs // max(k, 1), pairs % max(k, 1)
+    np.maximum.at(sup, pair_part, tf[pair_whole])
+    np.maximum.at(sub, pair_whole, tf[pair_part])
     return Candidates(doc, sk[group], sn[group], tf, tf_title, sp[group], first_body,
-                      sp[occ_start[1:] - 1], sup, sub, occ_start, sp,
+                      sp[occ_start[1:] - 1], sup, sub, occ_start, sp, pair_whole, pair_part,
                       np.searchsorted(doc, np.arange(n_docs + 1)), ids, stripped, start, size,
                       title_len)
 
@@ -681,3 +689,63 @@ def tag_key(tag: str, lex: Lexicon, article_words: np.ndarray, max_ngram: int) -
     if cond[0] and np.isin(cond, article_words)[0]:
         first = cond
     return int(phrase_hash(first, *[lex.h_norm[ids[j:j + 1]] for j in range(1, len(ids))])[0])
+
+
+# ---------------------------------------------------------------- re-ranking
+RERANK_NAMES = (
+    "stage1_logit", "stage1_gap", "stage1_rank", "has_longer", "longer_gap", "longer_tf_rel",
+    "has_part", "part_gap", "longer_count", "log_candidates",
+)
+_NO_RELATIVE = -20.0  # the gap features of a candidate without a longer (or shorter) one
+
+
+def _best_related(key: np.ndarray, other: np.ndarray, s1: np.ndarray, wanted: np.ndarray):
+    """For each candidate (``wanted`` ones only), the related candidate (``other`` of its
+    pairs with ``key``) with the highest stage-1 logit (-1 if none) and how many it has."""
+    size = len(wanted)
+    best = np.full(size, -1, dtype=np.int64)
+    mine = wanted[key]
+    key, other = key[mine], other[mine]
+    count = np.bincount(key, minlength=size)
+    if len(key):
+        order = np.lexsort((s1[other], key))
+        ks = key[order]
+        last = np.flatnonzero(np.append(ks[1:] != ks[:-1], True))
+        best[ks[last]] = other[order][last]
+    return best, count
+
+
+def rerank_features(c: Candidates, X: np.ndarray, s1: np.ndarray, rank: np.ndarray,
+                    rows: np.ndarray) -> np.ndarray:
+    """Features (len(rows) x FEATURE_NAMES + RERANK_NAMES) of the candidates ``rows`` for the
+    second stage: their own features and how the first stage (logit ``s1``, ``rank``
+    within the article from 0) judged them against the article's other candidates,
+    above all the longer phrases that contain them ("هاني رمزي" for "رمزي") and the
+    shorter ones they contain."""
+    f32 = np.float32
+    k = len(c)
+    doc_max = np.full(len(c.size), -np.inf)
+    np.maximum.at(doc_max, c.doc, s1)
+    wanted = np.zeros(k, dtype=bool)
+    wanted[rows] = True
+    longer, n_longer = _best_related(c.part, c.whole, s1, wanted)
+    shorter, _ = _best_related(c.whole, c.part, s1, wanted)
+    longer, shorter, s = longer[rows], shorter[rows], s1[rows]
+    has_longer, has_part = longer >= 0, shorter >= 0
+    extra = [
+        s,
+        s - doc_max[c.doc[rows]],
+        np.log1p(rank[rows]),
+        has_longer,
+        np.where(has_longer, s1[longer] - s, _NO_RELATIVE),
+        np.where(has_longer, c.tf[longer] / c.tf[rows], 0.0),
+        has_part,
+        np.where(has_part, s1[shorter] - s, _NO_RELATIVE),
+        np.log1p(n_longer[rows]),
+        np.log(np.diff(c.offsets)[c.doc[rows]]),
+    ]
+    out = np.empty((len(rows), X.shape[1] + len(extra)), dtype=f32)
+    out[:, :X.shape[1]] = X[rows]
+    for i, col in enumerate(extra):
+        out[:, X.shape[1] + i] = col
+    return out

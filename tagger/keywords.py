@@ -4,16 +4,21 @@
 one to three words from the title and body (see :mod:`tagger._keyword_features`); a
 logistic regression over engineered features (how often editors tagged the phrase in
 training articles, its document frequency, where and how often it occurs, what words
-surround it, whether it looks like a name ...) turns each into a calibrated probability,
-and a threshold tuned on held-out training articles decides how many to return. Names
-never seen in training can still be proposed from their position, frequency and shape.
+surround it, whether it looks like a name ...) ranks them; gradient boosted trees then
+re-rank each article's best candidates, seeing also how the first stage judged the
+article's other candidates (above all the longer phrases that contain a candidate, so
+that the full name "هاني رمزي" can win over its short form "رمزي"), and give the
+probabilities. A threshold tuned on held-out training articles decides how many to
+return. Names never seen in training can still be proposed from their position,
+frequency and shape.
 
 >>> model = KeywordModel().fit(texts, titles, tags)        # doctest: +SKIP
 >>> model.predict("قال الرئيس الروسي فلاديمير بوتين ...")   # doctest: +SKIP
 [('بوتين', 0.83), ('روسيا', 0.41)]
 
-The fitted state is JSON plus numeric and fixed-width unicode arrays, so a model file
-can be loaded with ``np.load(allow_pickle=False)``.
+The fitted state is JSON plus numeric and fixed-width unicode arrays (the trees too:
+feature, threshold, children and value per node, walked by our own code), so a model
+file can be loaded with ``np.load(allow_pickle=False)``.
 """
 
 from __future__ import annotations
@@ -23,8 +28,10 @@ from collections import Counter
 from typing import Sequence
 
 import numpy as np
+from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
+from threadpoolctl import threadpool_limits
 
 from . import _keyword_features as kf
 from .errors import DataError, ModelFormatError
@@ -35,12 +42,16 @@ __all__ = ["KeywordModel", "keyword_scores", "STOP_WORDS"]
 STOP_WORDS = kf.STOP_WORDS
 log = logging.getLogger(__name__)
 
-_FORMAT = 1
+_FORMAT = 2  # 2: a second stage of boosted trees re-ranks each article's best candidates
 _ALPHA = 2.0  # smoothing (in articles) of a phrase's tag rate towards the mean rate
 _CTX_ALPHA = 20.0  # smoothing (in candidates) of a context's tag rate
 _MIN_CONTEXT = 5  # contexts seen fewer times in training are not kept
 _MAX_COUNT = np.iinfo(np.uint16).max  # stored counts are uint16; larger ones are clipped
 _BATCH = 256  # articles per vectorised batch
+# The second stage: gradient boosted trees (scikit-learn's HistGradientBoostingClassifier,
+# stored as plain arrays) over the first stage's best candidates of each article.
+_BOOST = {"learning_rate": 0.1, "max_depth": 4, "max_leaf_nodes": 12, "min_samples_leaf": 40,
+          "l2_regularization": 1.0}
 
 
 def _count(arrays: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -79,10 +90,14 @@ class KeywordModel:
         not kept in the model, which keeps it small.
     folds : cross-fitting folds for the tag statistics and the threshold.
     random_state : seed of the fold assignment.
+    rerank : how many of each article's best candidates (by the logistic model) the
+        second stage re-ranks; 0 keeps the logistic model's ranking.
+    trees : boosting iterations of the second stage.
     """
 
     def __init__(self, max_keywords: int = 8, threshold: float | None = None, max_ngram: int = 3,
-                 C: float = 0.1, min_df: int = 5, folds: int = 5, random_state: int = 0):
+                 C: float = 0.1, min_df: int = 5, folds: int = 5, random_state: int = 0,
+                 rerank: int = 20, trees: int = 250):
         self.max_keywords = max_keywords
         self.threshold = threshold
         self.max_ngram = max_ngram
@@ -90,10 +105,13 @@ class KeywordModel:
         self.min_df = min_df
         self.folds = folds
         self.random_state = random_state
+        self.rerank = rerank
+        self.trees = trees
 
     def get_params(self) -> dict:
         return {name: getattr(self, name) for name in
-                ("max_keywords", "threshold", "max_ngram", "C", "min_df", "folds", "random_state")}
+                ("max_keywords", "threshold", "max_ngram", "C", "min_df", "folds", "random_state",
+                 "rerank", "trees")}
 
     def _check_params(self):
         def positive_int(name, least=1):
@@ -103,6 +121,8 @@ class KeywordModel:
         positive_int("max_keywords")
         positive_int("min_df")
         positive_int("folds", 2)
+        positive_int("rerank", 0)
+        positive_int("trees")
         if self.threshold is not None and not 0.0 <= self.threshold <= 1.0:
             raise ValueError(f"threshold must be None or between 0 and 1, got {self.threshold!r}")
         if self.max_ngram not in (1, 2, 3):
@@ -152,7 +172,7 @@ class KeywordModel:
         own_df[own_df < self.min_df] = 0  # as the pruned table would show it
         X = kf.features(c, self._lex, own_df, oof["tdf"], oof["ntag"], oof["ctx_n"], oof["ctx_t"],
                         self.n_docs_, self.prior_, _ALPHA, _CTX_ALPHA, oof["tag_words"])
-        self._fit_ranker(X, y, doc_fold[c.doc], c.offsets, n_gold)
+        self._fit_ranker(c, X, y, doc_fold[c.doc], n_gold)
 
         keep = df >= self.min_df
         self.phrase_keys_, self.phrase_df_ = _table(df_keys[keep], df[keep])
@@ -221,24 +241,61 @@ class KeywordModel:
         scale = self.folds / (self.folds - 1)
         return full, {name: counts * scale for name, counts in oof.items()}
 
-    def _fit_ranker(self, X, y, fold, offsets, n_gold):
-        """Standardise, tune the threshold on held-out folds, fit on everything."""
+    def _fit_ranker(self, c, X, y, fold, n_gold):
+        """Standardise; fit the logistic first stage and, on each article's best candidates
+        by its held-out (cross-fitted) scores, the boosted second stage; tune the threshold
+        on held-out folds; fit both on everything."""
         self.mean_ = X.mean(axis=0)
         self.scale_ = X.std(axis=0)
         self.scale_[self.scale_ == 0] = 1.0
         Z = (X - self.mean_) / self.scale_
-        if self.threshold is None:
-            held_out = np.zeros(len(y))
-            for f in range(self.folds):
-                train = fold != f
-                held_out[~train] = self._ranker(Z[train], y[train]).predict_proba(Z[~train])[:, 1]
-            self.threshold_, self.cv_scores_ = _tune_threshold(held_out, y, offsets, n_gold,
-                                                               self.max_keywords)
-        else:
-            self.threshold_, self.cv_scores_ = float(self.threshold), {}
+        held_out = np.zeros(len(y))
+        for f in range(self.folds):
+            train = fold != f
+            held_out[~train] = self._ranker(Z[train], y[train]).decision_function(Z[~train])
         ranker = self._ranker(Z, y)
         self.coef_ = ranker.coef_[0].astype(np.float64)
         self.intercept_ = float(ranker.intercept_[0])
+        if self.rerank:
+            rank = _rank_in_article(c, held_out)
+            rows = np.flatnonzero(rank < self.rerank)
+            S = kf.rerank_features(c, X, held_out, rank, rows)
+            ys, fs = y[rows], fold[rows]
+            held_out = np.full(len(y), -np.inf)
+            if self.threshold is None:
+                for f in range(self.folds):
+                    train = fs != f
+                    held_out[rows[~train]] = self._booster(S[train], ys[train]).decision_function(
+                        S[~train])
+            self._set_trees(self._booster(S, ys))
+        else:
+            self._set_trees(None)
+        if self.threshold is None:
+            p = 1.0 / (1.0 + np.exp(-held_out))
+            self.threshold_, self.cv_scores_ = _tune_threshold(p, y, c.offsets, n_gold,
+                                                               self.max_keywords)
+        else:
+            self.threshold_, self.cv_scores_ = float(self.threshold), {}
+
+    def _booster(self, S, y) -> HistGradientBoostingClassifier:
+        # One thread: the data are small (tens of thousands of rows), and OpenMP threads
+        # fighting over busy cores made these fits many times slower.
+        with threadpool_limits(1, user_api="openmp"):
+            return HistGradientBoostingClassifier(
+                max_iter=self.trees, early_stopping=False, random_state=self.random_state,
+                **_BOOST).fit(S, y)
+
+    def _set_trees(self, booster: HistGradientBoostingClassifier | None):
+        """Keep the boosted trees as plain arrays (see :func:`_export_trees`)."""
+        if booster is None:
+            self.tree_baseline_ = 0.0
+            self.tree_roots_ = np.zeros(0, dtype=np.int32)
+            self.tree_feature_ = self.tree_left_ = self.tree_right_ = np.zeros(0, dtype=np.int32)
+            self.tree_threshold_ = self.tree_value_ = np.zeros(0, dtype=np.float64)
+            return
+        self.tree_baseline_ = float(np.ravel(booster._baseline_prediction)[0])
+        (self.tree_roots_, self.tree_feature_, self.tree_threshold_, self.tree_left_,
+         self.tree_right_, self.tree_value_) = _export_trees(booster)
 
     def _ranker(self, Z, y) -> LogisticRegression:
         return LogisticRegression(C=self.C, max_iter=2000).fit(Z, y)
@@ -299,6 +356,8 @@ class KeywordModel:
         w = self.coef_ / self.scale_
         self._w = w.astype(np.float32)
         self._b = self.intercept_ - float(self.mean_ @ w)
+        self._trees = _compact_trees(self.tree_roots_, self.tree_feature_, self.tree_threshold_,
+                                     self.tree_left_, self.tree_right_, self.tree_value_)
 
     # ------------------------------------------------------------------ prediction
     def _extract(self, b: kf.Batch) -> kf.Candidates:
@@ -311,24 +370,38 @@ class KeywordModel:
         return kf.features(c, self._lex, df, tdf, ntag, ctx_n, ctx_t, self.n_docs_, self.prior_,
                            _ALPHA, _CTX_ALPHA)
 
-    def _proba(self, X: np.ndarray) -> np.ndarray:
+    def _logit(self, X: np.ndarray) -> np.ndarray:
+        """The first stage's log-odds."""
         # Column by column rather than X @ w: no BLAS threads spinning next to a service's
         # own workers, and as fast for 36 columns.
         z = np.full(len(X), self._b, dtype=np.float32)
         for column, weight in zip(X.T, self._w):
             z += column * weight
-        return 1.0 / (1.0 + np.exp(-z.astype(np.float64)))
+        return z.astype(np.float64)
 
-    def _choose(self, b: kf.Batch, c: kf.Candidates, p: np.ndarray, max_keywords: int,
-                threshold: float) -> list[list[tuple[str, float, int]]]:
+    def _scores(self, c: kf.Candidates, X: np.ndarray):
+        """Scores of all candidates (0 for those the second stage did not re-rank), the
+        first stage's log-odds, and the re-ranked rows with their second-stage features."""
+        s1 = self._logit(X)
+        if not len(self.tree_roots_):
+            return 1.0 / (1.0 + np.exp(-s1)), s1, np.arange(len(s1)), None
+        rank = _rank_in_article(c, s1)
+        rows = np.flatnonzero(rank < self.rerank)
+        S = kf.rerank_features(c, X, s1, rank, rows)
+        p = np.zeros(len(s1))
+        p[rows] = 1.0 / (1.0 + np.exp(-(self.tree_baseline_ + _tree_sum(S, *self._trees))))
+        return p, s1, rows, S
+
+    def _choose(self, b: kf.Batch, c: kf.Candidates, p: np.ndarray, s1: np.ndarray,
+                max_keywords: int, threshold: float) -> list[list[tuple[str, float, int]]]:
         """Each article's best candidates above ``threshold``: (phrase, score, row)."""
         lex = self._lex
         arabic = (lex.kind[b.ids] == 2) & ~lex.latin[b.ids]
         n_docs = len(b.start)
         arabic_words = np.bincount(np.repeat(np.arange(n_docs), b.size)[arabic], minlength=n_docs)
         rows = np.flatnonzero(p >= threshold)
-        # By article, best first.
-        rows = rows[np.argsort(c.doc[rows] - 0.5 * p[rows], kind="stable")]
+        # By article, best first (candidates the second stage did not see: by the first).
+        rows = rows[np.lexsort((-s1[rows], -p[rows], c.doc[rows]))]
         bounds = np.searchsorted(c.doc[rows], np.arange(n_docs + 1))
         out = []
         for d in range(n_docs):
@@ -396,35 +469,48 @@ class KeywordModel:
             self._lex.reset_if_full()
             b = kf.read_batch(self._lex, texts[s:s + _BATCH], titles[s:s + _BATCH])
             c = self._extract(b)
-            p = self._proba(self._features(c))
+            p, s1, _, _ = self._scores(c, self._features(c))
             out += [[(phrase, score) for phrase, score, _ in chosen]
-                    for chosen in self._choose(b, c, p, k, threshold)]
+                    for chosen in self._choose(b, c, p, s1, k, threshold)]
         return out
 
     def explain(self, text: str, title: str | None = None) -> list[dict]:
         """For each keyword :meth:`predict` returns: its score, feature values and their
-        contributions to the log-odds (``coef * standardised value``; with the intercept
-        they add up to the logit of the score)."""
+        contributions to the log-odds; with the intercept they add up to the logit of the
+        score. Without a second stage a contribution is ``coef * standardised value``;
+        with one, it is what the feature's splits added along the keyword's path through
+        the trees (the first stage enters through ``stage1_*`` features)."""
         self._check_fitted()
         self._lex.reset_if_full()
         b = kf.read_batch(self._lex, [text], [title])
         c = self._extract(b)
         X = self._features(c)
-        p = self._proba(X)
+        p, s1, rows, S = self._scores(c, X)
+        names = kf.FEATURE_NAMES if S is None else kf.FEATURE_NAMES + kf.RERANK_NAMES
         out = []
-        for phrase, score, j in self._choose(b, c, p, self.max_keywords, self.threshold_)[0]:
-            contrib = (X[j] - self.mean_) / self.scale_ * self.coef_
+        for phrase, score, j in self._choose(b, c, p, s1, self.max_keywords, self.threshold_)[0]:
+            if S is None:
+                values = X[j]
+                intercept = self.intercept_
+                contrib = (X[j] - self.mean_) / self.scale_ * self.coef_
+            else:
+                values = S[int(np.searchsorted(rows, j))]
+                intercept, contrib = _tree_contributions(
+                    values, self.tree_baseline_, self.tree_roots_, self.tree_feature_,
+                    self.tree_threshold_, self.tree_left_, self.tree_right_, self.tree_value_)
             out.append({
-                "keyword": phrase, "score": score, "intercept": self.intercept_,
-                "features": dict(zip(kf.FEATURE_NAMES, X[j].tolist())),
-                "contributions": dict(zip(kf.FEATURE_NAMES, contrib.tolist())),
+                "keyword": phrase, "score": score, "intercept": intercept,
+                "features": dict(zip(names, values.tolist())),
+                "contributions": dict(zip(names, contrib.tolist())),
             })
         return out
 
     # ------------------------------------------------------------------ persistence
     _ARRAYS = ("word_keys_", "word_df_", "tag_word_keys_", "tag_word_count_", "phrase_keys_",
                "phrase_df_", "tag_stat_keys_", "tag_stat_tdf_", "tag_stat_ntag_", "ctx_keys_",
-               "ctx_count_", "ctx_tagged_", "tag_keys_", "tag_text_", "mean_", "scale_", "coef_")
+               "ctx_count_", "ctx_tagged_", "tag_keys_", "tag_text_", "mean_", "scale_", "coef_",
+               "tree_roots_", "tree_feature_", "tree_threshold_", "tree_left_", "tree_right_",
+               "tree_value_")
     _TABLES = (("word_keys_", "word_df_"), ("tag_word_keys_", "tag_word_count_"),
                ("phrase_keys_", "phrase_df_"),
                ("tag_stat_keys_", "tag_stat_tdf_", "tag_stat_ntag_"),
@@ -434,8 +520,9 @@ class KeywordModel:
         """JSON-serialisable config and numeric / fixed-width unicode arrays (no pickle)."""
         self._check_fitted()
         config = {"format": _FORMAT, "params": self.get_params(),
-                  "features": list(kf.FEATURE_NAMES),
+                  "features": list(kf.FEATURE_NAMES), "rerank_features": list(kf.RERANK_NAMES),
                   "threshold": self.threshold_, "intercept": self.intercept_,
+                  "tree_baseline": self.tree_baseline_,
                   "n_docs": self.n_docs_, "prior": self.prior_, "alpha": _ALPHA,
                   "ctx_alpha": _CTX_ALPHA, "cv_scores": self.cv_scores_}
         return config, {name.rstrip("_"): np.asarray(getattr(self, name)) for name in self._ARRAYS}
@@ -445,9 +532,13 @@ class KeywordModel:
         """Rebuild a model saved by :meth:`to_state`, checking what it is given."""
         try:
             if config.get("format") != _FORMAT:
-                raise ModelFormatError(f"keyword model format {config.get('format')!r} is not "
-                                       f"supported (expected {_FORMAT})")
+                older = isinstance(config.get("format"), int) and config["format"] < _FORMAT
+                raise ModelFormatError(
+                    f"keyword model format {config.get('format')!r} is not supported (this "
+                    f"tagger reads {_FORMAT})" + ("; it was written by an older tagger: retrain "
+                                                   "it with 'tagger train'" if older else ""))
             if (list(config["features"]) != list(kf.FEATURE_NAMES) or config["alpha"] != _ALPHA
+                    or list(config["rerank_features"]) != list(kf.RERANK_NAMES)
                     or config["ctx_alpha"] != _CTX_ALPHA):
                 raise ModelFormatError("keyword model was saved by an incompatible tagger version")
             model = cls(**config["params"])
@@ -462,6 +553,7 @@ class KeywordModel:
             model.intercept_ = float(config["intercept"])
             model.n_docs_ = float(config["n_docs"])
             model.prior_ = float(config["prior"])
+            model.tree_baseline_ = float(config["tree_baseline"])
             model.cv_scores_ = dict(config.get("cv_scores", {}))
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ModelFormatError(
@@ -477,10 +569,130 @@ class KeywordModel:
                 raise ModelFormatError(
                     f"keyword arrays {[n.rstrip('_') for n in names]} differ in length")
         if not (np.isfinite(model.coef_).all() and np.isfinite(model.mean_).all()
-                and (model.scale_ > 0).all() and 0.0 <= model.threshold_ <= 1.0):
+                and (model.scale_ > 0).all() and 0.0 <= model.threshold_ <= 1.0
+                and np.isfinite(model.tree_value_).all() and np.isfinite(model.tree_baseline_)
+                and not np.isnan(model.tree_threshold_).any()):
             raise ModelFormatError("keyword model weights are not finite or out of range")
+        _check_trees(model)
         model._prepare()
         return model
+
+
+def _rank_in_article(c: kf.Candidates, score: np.ndarray) -> np.ndarray:
+    """Each candidate's place (0 = best) among its article's candidates by ``score``."""
+    order = np.lexsort((-score, c.doc))
+    rank = np.empty(len(score), dtype=np.int64)
+    rank[order] = np.arange(len(score)) - c.offsets[c.doc[order]]
+    return rank
+
+
+def _export_trees(booster: HistGradientBoostingClassifier) -> tuple[np.ndarray, ...]:
+    """A fitted binary HistGradientBoostingClassifier's trees as plain arrays: each tree's
+    root; per node its feature, threshold (go left if the value is at most it), left and
+    right child (both the node itself for a leaf, whose threshold is +inf) and value (a
+    leaf's contribution to the log-odds; an inner node's is the mean of its leaves'
+    values weighted by training samples, which :func:`_tree_contributions` needs)."""
+    roots, columns, offset = [], [[] for _ in range(5)], 0
+    for (predictor,) in booster._predictors:
+        nodes = predictor.nodes
+        if nodes["is_categorical"].any():
+            raise ValueError("categorical splits are not supported")
+        n = len(nodes)
+        leaf = nodes["is_leaf"].astype(bool)
+        left, right = nodes["left"].astype(np.int64), nodes["right"].astype(np.int64)
+        value, count = nodes["value"].astype(np.float64), nodes["count"].astype(np.float64)
+        for i in range(n - 1, -1, -1):  # children come after their parent
+            if not leaf[i]:
+                weights = count[[left[i], right[i]]]
+                value[i] = value[[left[i], right[i]]] @ weights / max(weights.sum(), 1.0)
+        own = np.arange(n)
+        roots.append(offset)
+        for column, values in zip(columns, (
+                np.where(leaf, 0, nodes["feature_idx"]),
+                np.where(leaf, np.inf, nodes["num_threshold"]),
+                np.where(leaf, own, left) + offset, np.where(leaf, own, right) + offset, value)):
+            column.append(values)
+        offset += n
+    feature, threshold, left, right, value = (np.concatenate(col) for col in columns)
+    return (np.array(roots, dtype=np.int32), feature.astype(np.int32),
+            threshold.astype(np.float64), left.astype(np.int32), right.astype(np.int32),
+            value.astype(np.float64))
+
+
+def _compact_trees(roots, feature, threshold, left, right, value):
+    """The trees laid out for :func:`_tree_sum`: nodes renumbered level by level so that
+    a node's right child follows its left one, thresholds as float32 (rounded down, so
+    that ``x <= t`` decides the same for every float32 ``x``), and the depth."""
+    levels, level = [], np.asarray(roots, dtype=np.int64)
+    while len(level):
+        levels.append(level)
+        inner = level[left[level] != level]
+        level = np.column_stack([left[inner], right[inner]]).ravel()
+    old = np.concatenate(levels) if levels else np.zeros(0, dtype=np.int64)
+    new = np.empty(len(feature), dtype=np.intp)
+    new[old] = np.arange(len(old))
+    t32 = threshold[old].astype(np.float32)
+    above = t32.astype(np.float64) > threshold[old]
+    t32[above] = np.nextafter(t32[above], np.float32(-np.inf))
+    return (new[np.asarray(roots, dtype=np.int64)], feature[old].astype(np.intp), t32,
+            new[left[old]], value[old], max(len(levels) - 1, 0))
+
+
+def _tree_sum(S, roots, feature, threshold, left, value, depth) -> np.ndarray:
+    """Sum over the trees (laid out by :func:`_compact_trees`) of the leaf value each row
+    of float32 ``S`` reaches, all rows and trees at once: a leaf is its own left child
+    with an infinite threshold, so rows that reached one stay there."""
+    n, n_features = S.shape
+    flat = np.ascontiguousarray(S, dtype=np.float32).ravel()
+    node = np.broadcast_to(roots, (n, len(roots))).copy()
+    base = (np.arange(n, dtype=np.intp) * n_features)[:, None]
+    for _ in range(depth):
+        node = left[node] + (flat[base + feature[node]] > threshold[node])
+    return value[node].sum(axis=1)
+
+
+def _tree_contributions(row, baseline, roots, feature, threshold, left, right, value):
+    """Intercept and per-feature contributions to the log-odds of one row: what each
+    split on the feature changed along the row's paths (they add up to the log-odds)."""
+    contrib = np.zeros(len(row))
+    intercept = baseline
+    for root in roots.tolist():
+        node = root
+        intercept += value[node]
+        while left[node] != node:
+            child = left[node] if row[feature[node]] <= threshold[node] else right[node]
+            contrib[feature[node]] += value[child] - value[node]
+            node = child
+    return float(intercept), contrib
+
+
+def _check_trees(model: KeywordModel):
+    """The stored trees are well formed: every child index points forward within its
+    tree's nodes (so every walk ends at a leaf), every feature exists."""
+    roots, feature = model.tree_roots_, model.tree_feature_
+    left, right = model.tree_left_, model.tree_right_
+    n = len(feature)
+    if any(a.dtype.kind != "i" for a in (roots, feature, left, right)) or not (
+            len(model.tree_threshold_) == len(left) == len(right) == len(model.tree_value_) == n):
+        raise ModelFormatError("keyword trees: arrays differ in length or are not integers")
+    if n == 0:
+        if len(roots):
+            raise ModelFormatError("keyword trees: roots without nodes")
+        return
+    ends = np.append(roots[1:], n) if len(roots) else np.zeros(0, dtype=np.int64)
+    tree_end = np.repeat(ends, np.diff(np.append(roots, n))) if len(roots) else ends
+    own = np.arange(n)
+    leaf = left == own
+    ok = (len(roots) and roots[0] == 0 and (np.diff(roots) > 0).all()
+          and (feature >= 0).all()
+          and (feature < len(kf.FEATURE_NAMES) + len(kf.RERANK_NAMES)).all()
+          and ((right == own) == leaf).all() and np.isinf(model.tree_threshold_[leaf]).all()
+          and ((left > own) & (left < tree_end) | leaf).all()
+          and ((right > own) & (right < tree_end) | leaf).all())
+    if not ok:
+        raise ModelFormatError("keyword trees are malformed")
+    if not model.rerank:
+        raise ModelFormatError("keyword model has trees but re-ranks no candidate")
 
 
 def _tune_threshold(p, y, offsets, n_gold, max_keywords, k=5) -> tuple[float, dict]:

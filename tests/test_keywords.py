@@ -325,6 +325,47 @@ def test_corrupted_state_is_rejected(model):
         KeywordModel.from_state(config, shuffled)
 
 
+def test_older_keyword_format_is_refused_with_a_clear_reason(model):
+    config, arrays = model.to_state()
+    with pytest.raises(ModelFormatError, match="older tagger.*retrain"):
+        KeywordModel.from_state({**config, "format": 1}, arrays)
+
+
+def test_malformed_trees_are_rejected(model):
+    config, arrays = model.to_state()
+    assert len(arrays["tree_roots"]) == model.trees  # the second stage is there
+    inner = np.flatnonzero(arrays["tree_left"] != np.arange(len(arrays["tree_left"])))
+    backwards = arrays["tree_left"].copy()
+    backwards[inner[1]] = 0  # a loop: the walk would never reach a leaf
+    for broken in (dict(arrays, tree_left=backwards),
+                   dict(arrays, tree_feature=arrays["tree_feature"] + 1000),
+                   dict(arrays, tree_value=arrays["tree_value"][:-1])):
+        with pytest.raises(ModelFormatError):
+            KeywordModel.from_state(config, broken)
+
+
+def test_stored_trees_predict_as_scikit_learn():
+    """The second stage's trees, exported to plain arrays and walked by our own code,
+    give scikit-learn's log-odds; per-feature contributions add up to them."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    from tagger import keywords as kw
+
+    rng = np.random.RandomState(0)
+    X = rng.rand(3000, 6).astype(np.float32)
+    X[:, 2] = rng.randint(0, 3, len(X))  # ties on split values
+    y = (X[:, 0] + X[:, 1] * X[:, 2] + 0.5 * rng.rand(len(X)) > 1.3).astype(int)
+    booster = HistGradientBoostingClassifier(max_iter=40, max_depth=5, max_leaf_nodes=24,
+                                             early_stopping=False).fit(X, y)
+    arrays = kw._export_trees(booster)
+    baseline = float(np.ravel(booster._baseline_prediction)[0])
+    ours = baseline + kw._tree_sum(X, *kw._compact_trees(*arrays))
+    np.testing.assert_allclose(ours, booster.decision_function(X), rtol=0, atol=1e-9)
+    for i in (0, 17, 2999):
+        intercept, contributions = kw._tree_contributions(X[i], baseline, *arrays)
+        assert intercept + contributions.sum() == pytest.approx(ours[i], abs=1e-9)
+
+
 def test_predicting_before_fitting_raises():
     with pytest.raises(NotFittedError, match="not fitted"):
         KeywordModel().predict("روسيا")
@@ -407,13 +448,13 @@ def test_held_out_alarabiya_tags(alarabiya):
     articles = [_words_of(f"{title} {text}") for title, text in zip(titles, texts)]
     found = [[t for t in counts if f" {t} " in words][:5] for words in articles]
     baseline = keyword_scores(found, gold, k=5)
-    assert top5["f1_at_k"] >= 0.37
+    assert top5["f1_at_k"] >= 0.39
     assert top5["f1_at_k"] >= baseline["f1_at_k"] + 0.04
     # The threshold trims doubtful keywords without giving up much of F1@5 ...
     assert default["f1_at_k"] >= top5["f1_at_k"] - 0.04
     assert 3 <= default["mean_length"] <= model.max_keywords
     # ... and its lists beat a fixed five at their own length.
-    assert default["f1"] >= 0.38
+    assert default["f1"] >= 0.42
     assert default["f1"] >= top5["f1"]
 
 
