@@ -97,7 +97,7 @@ class KeywordModel:
 
     def __init__(self, max_keywords: int = 8, threshold: float | None = None, max_ngram: int = 3,
                  C: float = 0.1, min_df: int = 5, folds: int = 5, random_state: int = 0,
-                 rerank: int = 20, trees: int = 250):
+                 rerank: int = 20, trees: int = 150):
         self.max_keywords = max_keywords
         self.threshold = threshold
         self.max_ngram = max_ngram
@@ -580,7 +580,9 @@ class KeywordModel:
 
 def _rank_in_article(c: kf.Candidates, score: np.ndarray) -> np.ndarray:
     """Each candidate's place (0 = best) among its article's candidates by ``score``."""
-    order = np.lexsort((-score, c.doc))
+    # One sort on article * 100 - score (scores clipped to +-40: far beyond any ranking
+    # that matters) is several times faster than a two-key lexsort.
+    order = np.argsort(c.doc * 100.0 - np.clip(score, -40.0, 40.0), kind="stable")
     rank = np.empty(len(score), dtype=np.int64)
     rank[order] = np.arange(len(score)) - c.offsets[c.doc[order]]
     return rank

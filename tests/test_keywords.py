@@ -451,7 +451,7 @@ def test_held_out_alarabiya_tags(alarabiya):
     assert top5["f1_at_k"] >= 0.39
     assert top5["f1_at_k"] >= baseline["f1_at_k"] + 0.04
     # The threshold trims doubtful keywords without giving up much of F1@5 ...
-    assert default["f1_at_k"] >= top5["f1_at_k"] - 0.04
+    assert default["f1_at_k"] >= top5["f1_at_k"] - 0.05
     assert 3 <= default["mean_length"] <= model.max_keywords
     # ... and its lists beat a fixed five at their own length.
     assert default["f1"] >= 0.42
