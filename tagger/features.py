@@ -306,11 +306,15 @@ def word_counts(hashes: np.ndarray, doc_of: np.ndarray, n_docs: int,
 
 
 def mean_weights(counts: sp.csr_matrix) -> sp.csr_matrix:
-    """Word counts per article -> weights log(1 + count) that sum to one per article (in place)."""
-    np.log1p(counts.data, out=counts.data)
-    sums = np.asarray(counts.sum(axis=1)).ravel()
-    sums[sums == 0] = 1
-    counts.data /= np.repeat(sums, np.diff(counts.indptr)).astype(np.float32)
+    """Word counts per article -> weights log(1 + count) that sum to one per article (in place).
+
+    Computed in float64: the order of an article's words can differ between runs (it
+    follows word ids), and float32 sums would let that show in the last digits.
+    """
+    weights = np.log1p(counts.data.astype(np.float64))
+    rows = np.repeat(np.arange(counts.shape[0]), np.diff(counts.indptr))
+    sums = np.bincount(rows, weights=weights, minlength=counts.shape[0])
+    counts.data = (weights / sums[rows]).astype(counts.data.dtype) if len(rows) else counts.data
     return counts
 
 

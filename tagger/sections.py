@@ -247,10 +247,13 @@ class SectionModel:
         arrays["lexicon_raw"] = _pack(raw)
         arrays["lexicon_word"] = np.array([index.get(fz.known_[r], -1) for r in raw], dtype=np.int32)
         arrays["lexicon_words"] = _pack(self._lexicon_words)
-        # Scores from the coefficients as saved (float16), so that a loaded model scores
-        # lexicon words and other words alike.
-        saved = _Scorer(fz, arrays["coef"].astype(np.float32))
-        arrays["lexicon_scores"] = saved.word_scores(self._lexicon_words)
+        # Scores from the arrays as saved (float16), so that a loaded model scores lexicon
+        # words and other words alike, and saving a loaded model changes nothing.
+        as_saved = Featurizer(fz.config)
+        as_saved.char_idf_ = arrays["char_idf"].astype(np.float32)
+        as_saved.word_idf_ = arrays["word_idf"].astype(np.float32)
+        saved = _Scorer(as_saved, arrays["coef"].astype(np.float32))
+        arrays["lexicon_scores"] = saved.word_scores(self._lexicon_words).astype(np.float32)
         return config, arrays
 
     @classmethod
@@ -314,7 +317,10 @@ class _Scorer:
         cfg = featurizer.config
         self.featurizer = featurizer
         self.char_coef = np.ascontiguousarray(coef[:, :cfg.n_char].T)
-        self.word_coef = np.ascontiguousarray(coef[:, cfg.n_char:].T)
+        # Sums run in float64: a word's id, and so the order in which an article's words
+        # are added up, depends on what the scorer saw before; float32 sums would let
+        # that history show in the scores' last digits.
+        self.word_coef = np.ascontiguousarray(coef[:, cfg.n_char:].T, dtype=np.float64)
         self.n_classes = coef.shape[0]
         self.max_words = max_words
         self._prefill = (list(words), scores)
@@ -339,7 +345,7 @@ class _Scorer:
                 new[:self.size] = old[:self.size]
             return new
 
-        self.table = grown(getattr(self, "table", None), (capacity, self.n_classes), np.float32)
+        self.table = grown(getattr(self, "table", None), (capacity, self.n_classes), np.float64)
         self.hashes = grown(getattr(self, "hashes", None), capacity, np.int64)
         self.arabic = grown(getattr(self, "arabic", None), capacity, bool)
         self.real = grown(getattr(self, "real", None), capacity, bool)
@@ -368,7 +374,8 @@ class _Scorer:
 
     def word_scores(self, words: Sequence[str]) -> np.ndarray:
         with self._lock:
-            return self.table[self._words(list(words))]
+            ids = self._words(list(words))  # may grow the table: look it up afterwards
+            return self.table[ids]
 
     def _token_ids(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Each token's word id, and its article, for the first ``max_words`` of each text."""
@@ -398,12 +405,13 @@ class _Scorer:
             keep = self.real[ids]
             ids, doc_of = ids[keep], doc_of[keep]
             n_arabic = np.bincount(doc_of, weights=self.arabic[ids], minlength=n).astype(np.int64)
-            out = np.zeros((n, self.n_classes), dtype=np.float32)
+            out = np.zeros((n, self.n_classes), dtype=np.float64)
             if len(ids) and cfg.n_char:
                 weights = mean_weights(count_rows(doc_of, ids, n, self.size))
-                out += weights @ self.table[:self.size]
+                out += weights.astype(np.float64) @ self.table[:self.size]
             if len(ids) and cfg.n_word:
-                out += fz.weigh_words(word_counts(self.hashes[ids], doc_of, n, cfg)) @ self.word_coef
+                words = fz.weigh_words(word_counts(self.hashes[ids], doc_of, n, cfg))
+                out += words.astype(np.float64) @ self.word_coef
         return out, n_arabic
 
 
