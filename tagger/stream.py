@@ -1,7 +1,8 @@
 """Labelled articles streamed in chunks, for training on corpora bigger than memory.
 
-``tagger train --streaming`` reads its inputs through ``datasets`` streaming on every pass
-over the data, so memory holds a shuffle buffer and one chunk, never the corpus. Which
+``tagger train --streaming`` reads its inputs a batch at a time on every pass over the
+data (local files with pyarrow or pandas, hub datasets through ``datasets`` streaming), so
+memory holds a shuffle buffer and one chunk, never the corpus. Which
 articles are held out for evaluation is decided by a hash of each article's text: every
 pass agrees on the split without remembering it, and exact duplicates always land on the
 same side (streaming does not remove duplicates, which would need a set of every article
@@ -15,11 +16,12 @@ import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
-from .data import _HUB_NAME, _kind, _quiet_datasets, load_label_map
+from .data import (_HUB_NAME, _csv_frames, _csv_header, _json_records, _kind, _parquet,
+                   _quiet_datasets, _read_head, load_label_map)
 from .errors import DataError
 
 __all__ = ["LabelledStream"]
@@ -62,27 +64,40 @@ class LabelledStream:
                          else mapping)
         self._datasets = [self._open(item) for item in self.inputs]
 
-    def _open(self, item: str | Path) -> Any:
+    def _open(self, item: str | Path) -> Callable[[], Iterator[dict]]:
+        """A function that reads ``item``'s rows anew on each call. Local files are read a
+        batch at a time (pyarrow, pandas, line by line), the hub through ``datasets``
+        streaming: memory holds one batch, whatever the size of the file."""
         path = Path(item)
-        with _quiet_datasets() as datasets:
-            if path.exists() or not _HUB_NAME.match(str(item)):
-                builder = _kind(path)
-                ds = datasets.load_dataset(builder, data_files=str(path), split="train",
-                                           streaming=True)
-            else:
-                try:
-                    ds = datasets.load_dataset(str(item), split=self.split, streaming=True)
-                except Exception as exc:
-                    raise DataError(f"could not stream {item} from the Hugging Face hub "
-                                    f"({type(exc).__name__}); check the name and your "
-                                    "network, or download it first") from exc
-        names = list(ds.column_names or []) or list(next(iter(ds.take(1)), {}).keys())
         wanted = [c for c in (self.text_col, self.label_col, self.title_col) if c]
+        if path.exists() or not _HUB_NAME.match(str(item)):
+            kind = _kind(path)
+            if kind == "parquet":
+                names = _parquet(path).schema_arrow.names
+            elif kind == "csv":
+                names = _csv_header(path, _read_head(path))
+            else:
+                names = list(next(_json_records(path), {}))
+            self._check_columns(item, names, wanted)
+            return lambda: _file_rows(path, kind, wanted)
+        with _quiet_datasets() as datasets:
+            try:
+                ds = datasets.load_dataset(str(item), split=self.split, streaming=True)
+            except Exception as exc:
+                raise DataError(f"could not stream {item} from the Hugging Face hub "
+                                f"({type(exc).__name__}); check the name and your "
+                                "network, or download it first") from exc
+        names = list(ds.column_names or []) or list(next(iter(ds.take(1)), {}).keys())
+        self._check_columns(item, names, wanted)
+        ds = ds.select_columns(wanted)
+        return lambda: iter(ds)
+
+    @staticmethod
+    def _check_columns(item, names: list[str], wanted: list[str]) -> None:
         missing = [c for c in wanted if c not in names]
         if missing:
             raise DataError(f"column {missing[0]!r} not found in {item}; columns found: "
                             f"{', '.join(names) or 'none'}")
-        return ds.select_columns(wanted)
 
     def _label(self, value: Any) -> str | None:
         if value is None or (isinstance(value, float) and value != value):
@@ -136,7 +151,7 @@ class LabelledStream:
     def _rows(self, epoch: int) -> Iterator[dict]:
         """Every row of every input; from epoch 1 on, shuffled within blocks of
         ``shuffle_buffer`` rows (a new order on every epoch)."""
-        rows = (row for ds in self._datasets for row in ds)
+        rows = (row for read in self._datasets for row in read())
         if epoch == 0:
             yield from rows
             return
@@ -154,3 +169,14 @@ class LabelledStream:
         expected = n * (1 - sum((c / n) ** 2 for c in self.counts.values()))
         return self.runs < 0.1 * expected
 
+
+
+def _file_rows(path: Path, kind: str, columns: list[str], batch: int = 1000) -> Iterator[dict]:
+    if kind == "parquet":
+        for part in _parquet(path).iter_batches(batch_size=batch, columns=columns):
+            yield from part.to_pylist()
+    elif kind == "csv":
+        for frame in _csv_frames(path, columns, batch):
+            yield from frame.to_dict("records")
+    else:
+        yield from _json_records(path)

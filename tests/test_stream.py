@@ -83,3 +83,11 @@ def test_cli_refuses_tags_with_streaming(sample_parquet, tmp_path):
     assert out.returncode == 2
     assert "--tags-col cannot be used with --streaming" in out.stderr
     assert "Traceback" not in out.stderr and not (tmp_path / "m").exists()
+
+
+def test_csv_and_parquet_stream_the_same_rows(sample_parquet, tmp_path):
+    path = tmp_path / "sample.csv"
+    pd.read_parquet(sample_parquet).to_csv(path, index=False)
+    rows = [list(LabelledStream([p], title_col="title", test_size=0).chunks(0))
+            for p in (sample_parquet, path)]
+    assert rows[0] == rows[1] and sum(len(t) for t, _ in rows[0][:]) == 84
