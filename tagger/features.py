@@ -36,7 +36,7 @@ from sklearn.utils import murmurhash3_32
 from .normalize import normalize_word, raw_tokens
 
 __all__ = ["FeatureConfig", "Featurizer", "Tokens", "tokenize", "word_counts", "mean_weights",
-           "count_rows"]
+           "count_rows", "raw_codes"]
 
 _BIGRAM_SALT = 0x5BD1E995
 _MAX_RAW_COUNTS = 2_000_000
@@ -103,6 +103,16 @@ class Tokens:
         return np.repeat(np.arange(len(self.lengths)), self.lengths)
 
 
+def raw_codes(texts: Sequence[str], max_words: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Raw tokens of a batch (the first ``max_words`` of each text): tokens per text, each
+    token's index in the distinct raw tokens, and those distinct raw tokens."""
+    raws = [raw_tokens(t)[:max_words] if t else [] for t in texts]
+    lengths = np.fromiter(map(len, raws), dtype=np.int64, count=len(raws))
+    codes, uniques = pd.factorize(
+        np.fromiter(chain.from_iterable(raws), dtype=object, count=int(lengths.sum())))
+    return lengths, codes, uniques
+
+
 def tokenize(texts: Sequence[str], max_words: int, known: dict[str, str] | None = None,
              raw_counts: dict[str, int] | None = None) -> Tokens:
     """Split a batch into normalised words (the first ``max_words`` of each text).
@@ -112,10 +122,8 @@ def tokenize(texts: Sequence[str], max_words: int, known: dict[str, str] | None 
     form (a model's lexicon), other tokens go through :func:`normalize_word`, which caches.
     With ``raw_counts``, adds how often each raw token occurs to it.
     """
-    raws = [raw_tokens(t)[:max_words] if t else [] for t in texts]
-    lengths = np.fromiter(map(len, raws), dtype=np.int64, count=len(raws))
-    codes, uniques = pd.factorize(
-        np.fromiter(chain.from_iterable(raws), dtype=object, count=int(lengths.sum())))
+    lengths, codes, uniques = raw_codes(texts, max_words)
+    n_texts = len(texts)
     if raw_counts is not None and len(uniques):
         for raw, n in zip(uniques, np.bincount(codes, minlength=len(uniques)).tolist()):
             raw_counts[raw] = raw_counts.get(raw, 0) + n
@@ -130,13 +138,13 @@ def tokenize(texts: Sequence[str], max_words: int, known: dict[str, str] | None 
     # empty words (marks only) are dropped
     if "" in words:
         keep = codes != words.index("")
-        kept_doc = np.repeat(np.arange(len(raws)), lengths)[keep]
-        lengths = np.bincount(kept_doc, minlength=len(raws)).astype(np.int64)
+        kept_doc = np.repeat(np.arange(n_texts), lengths)[keep]
+        lengths = np.bincount(kept_doc, minlength=n_texts).astype(np.int64)
         codes = codes[keep]
     is_arabic = np.fromiter((_ARABIC.search(w) is not None for w in words), dtype=bool,
                             count=len(words))
-    doc_of = np.repeat(np.arange(len(raws)), lengths)
-    n_arabic = np.bincount(doc_of, weights=is_arabic[codes], minlength=len(raws))
+    doc_of = np.repeat(np.arange(n_texts), lengths)
+    n_arabic = np.bincount(doc_of, weights=is_arabic[codes], minlength=n_texts)
     return Tokens(lengths, codes.astype(np.int64), words, n_arabic.astype(np.int64))
 
 

@@ -10,19 +10,17 @@ from __future__ import annotations
 import logging
 import threading
 import zlib
-from itertools import chain
 from typing import Callable, Iterable, Sequence
 
 import numpy as np
-import pandas as pd
 from scipy.optimize import minimize_scalar
 from scipy.special import log_softmax, softmax
 from sklearn.utils import murmurhash3_32
 
 from .errors import DataError, ModelFormatError
 from .features import (_ARABIC, FeatureConfig, Featurizer, count_rows, mean_weights,
-                       word_counts)
-from .normalize import normalize_word, raw_tokens
+                       raw_codes, word_counts)
+from .normalize import normalize_word
 
 __all__ = ["SectionModel"]
 
@@ -379,11 +377,7 @@ class _Scorer:
 
     def _token_ids(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Each token's word id, and its article, for the first ``max_words`` of each text."""
-        lead = self.featurizer.config.max_words
-        raws = [raw_tokens(t)[:lead] if t else [] for t in texts]
-        lengths = np.fromiter(map(len, raws), dtype=np.int64, count=len(raws))
-        codes, uniques = pd.factorize(
-            np.fromiter(chain.from_iterable(raws), dtype=object, count=int(lengths.sum())))
+        lengths, codes, uniques = raw_codes(texts, self.featurizer.config.max_words)
         if self.size + len(uniques) > self.max_words:
             self._clear()
         get = self.raw_ids.get
