@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._scan import scan
 from .normalize import fold_letters, normalize
 
 __all__ = ["STOP_WORDS", "FEATURE_NAMES", "Lexicon", "Batch", "Candidates", "read_batch",
@@ -335,7 +336,6 @@ class Lexicon:
 # ---------------------------------------------------------------- reading articles
 # Character classes of the vectorised reader: the same split as split_tokens.
 _SPACE, _LETTER, _OTHER, _MARK = 0, 1, 2, 3
-_SEPARATOR = "\x00"  # ends every title and body in a batch (a break)
 
 
 def _char_classes() -> np.ndarray:
@@ -349,23 +349,6 @@ def _char_classes() -> np.ndarray:
 
 
 _CLASSES = _char_classes()
-# A word's raw hash is sum(code[i] * B**i) over its letters, in wrapping uint64 with an
-# odd (so invertible) B: computed for the whole batch with powers counted from the batch
-# start, then shifted to each word's start. It only indexes the in-memory lexicon.
-_BASE = 0x100000001B3
-_POWERS = [np.ones(1, dtype=np.uint64), np.ones(1, dtype=np.uint64)]
-
-
-def _powers(n: int) -> list[np.ndarray]:
-    """B**i and B**-i (mod 2**64) for i < n, grown on demand."""
-    if len(_POWERS[0]) < n:
-        size = max(n, 2 * len(_POWERS[0]))
-        for i, base in enumerate((_BASE, pow(_BASE, -1, 2**64))):
-            powers = np.ones(size, dtype=np.uint64)
-            with np.errstate(over="ignore"):
-                powers[1:] = np.cumprod(np.full(size - 1, base, dtype=np.uint64))
-            _POWERS[i] = powers
-    return [p[:n] for p in _POWERS]
 
 
 @dataclass
@@ -376,7 +359,7 @@ class Batch:
     ids: np.ndarray        # per token: lexicon row (0 for breaks)
     begin: np.ndarray      # per token: character span in ``text``
     end: np.ndarray
-    text: str              # the batch's titles and bodies joined by _SEPARATOR (NFKC)
+    text: str              # the batch's titles and bodies joined by a separator (NFKC)
     start: np.ndarray      # per article: index of its first token
     size: np.ndarray       # per article: number of tokens
     title_len: np.ndarray  # per article: tokens of the title and the break after it
@@ -388,46 +371,20 @@ class Batch:
 
 def read_batch(lex: Lexicon, texts, titles) -> Batch:
     """Split and look up many articles at once (non-strings read as empty)."""
-    parts = []
-    for text, title in zip(texts, titles):
-        for part in (title, text):
-            part = part if isinstance(part, str) else ""
-            parts.append(part.replace(_SEPARATOR, " ") if _SEPARATOR in part else part)
-    # No-break spaces are the usual reason a text is not NFKC already (NFKC makes them spaces).
-    joined = (_SEPARATOR.join(parts) + _SEPARATOR).replace("\xa0", " ")
-    if not unicodedata.is_normalized("NFKC", joined):
-        joined = _SEPARATOR.join(unicodedata.normalize("NFKC", p) for p in joined.split(_SEPARATOR))
-    codes = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
-    cls = _CLASSES[np.minimum(codes, 0xFFFF)]  # U+FFFF and beyond: breaks
-    kept = np.flatnonzero(cls != _MARK)
-    if len(kept) < len(codes):
-        cls, codes = cls[kept], codes[kept]
-    else:
-        kept = np.arange(len(codes))
-    # A run of one class is a token, and a separator always ends one: it may join the
-    # punctuation before it (one break either way) but never what follows, so every title
-    # and body gets the same tokens whatever else is in the batch.
-    run_start = np.concatenate([[0], np.flatnonzero((cls[1:] != cls[:-1])
-                                                    | (codes[:-1] == 0)) + 1])
-    run_cls = cls[run_start]
-    power, inverse = _powers(len(codes))
-    with np.errstate(over="ignore"):
-        hashes = np.add.reduceat(codes * power, run_start) * inverse[run_start]
-    tok = np.flatnonzero(run_cls != _SPACE)
-    begin = kept[run_start[tok]]
-    end = kept[np.append(run_start[1:], len(cls))[tok] - 1] + 1
-    word = run_cls[tok] == _LETTER
-    ids = np.zeros(len(tok), dtype=np.intp)
-    ids[word] = lex.rows(hashes[tok][word], joined, begin[word], end[word])
-    # Which title or body each token belongs to (a separator ends its own part).
-    seps = kept[codes == 0]
-    part = np.searchsorted(seps, begin)
+    parts = [part if isinstance(part, str) else ""
+             for text, title in zip(texts, titles) for part in (title, text)]
+    runs = scan(parts, _CLASSES, _MARK, _SPACE)
+    begin, end = runs.begin, runs.end
+    word = runs.cls == _LETTER
+    ids = np.zeros(len(begin), dtype=np.intp)
+    ids[word] = lex.rows(runs.keys[word], runs.text, begin[word], end[word])
+    part = runs.part  # which title or body (a separator ends its own part)
     n_docs = len(parts) // 2
     bounds = np.searchsorted(part, np.arange(0, 2 * n_docs + 1, 2))
     start = bounds[:-1]
     size = np.diff(bounds)
     title_len = np.searchsorted(part, np.arange(1, 2 * n_docs, 2)) - start
-    return Batch(ids, begin, end, joined, start, size, title_len)
+    return Batch(ids, begin, end, runs.text, start, size, title_len)
 
 
 

@@ -118,32 +118,42 @@ class Tagger:
         return self._predict_batches(texts, titles, top_k, max_keywords, batch_size)
 
     def _predict_batches(self, texts, titles, top_k, max_keywords, batch_size) -> list[Prediction]:
+        return self._predictions(*self._score_batches(texts, titles, max_keywords, batch_size),
+                                 top_k)
+
+    def _score_batches(self, texts, titles, max_keywords, batch_size):
+        """Section scores, Arabic word counts and keywords of ``texts``, batch by batch."""
         full = texts if titles is None else [f"{t}\n{x}" if t else x for t, x in zip(titles, texts)]
-        out: list[Prediction] = []
+        probas, counts, keywords = [], [], []
         for start in range(0, len(full), batch_size):
-            chunk = full[start:start + batch_size]
-            proba, n_arabic = self.section_model.predict_proba(chunk, return_counts=True)
-            keywords = self._keywords(texts[start:start + batch_size],
-                                      None if titles is None else titles[start:start + batch_size],
-                                      max_keywords)
-            out.extend(self._prediction(p, n, k, top_k)
-                       for p, n, k in zip(proba, n_arabic, keywords))
-        return out
+            proba, n_arabic = self.section_model.predict_proba(full[start:start + batch_size],
+                                                               return_counts=True)
+            probas.append(proba)
+            counts.append(n_arabic)
+            keywords += self._keywords(texts[start:start + batch_size],
+                                       None if titles is None else titles[start:start + batch_size],
+                                       max_keywords)
+        if not probas:
+            return np.zeros((0, len(self.sections))), np.zeros(0, dtype=np.int64), []
+        return np.concatenate(probas), np.concatenate(counts), keywords
 
     def _predict_forked(self, texts, titles, top_k, max_keywords, batch_size, jobs):
-        """Share the batches out to forked processes, which inherit this model (nothing is
-        pickled but texts and predictions) and its warm caches."""
+        """Share the texts out to forked processes, which inherit this model, its warm
+        caches and the texts: only slice bounds go out, and scores and keywords come back.
+        Each process gets several equal slices, so that all finish at about the same time."""
         global _FORKED
-        bounds = list(range(0, len(texts), batch_size)) + [len(texts)]
-        tasks = [(texts[a:b], None if titles is None else titles[a:b], top_k, max_keywords,
-                  batch_size) for a, b in zip(bounds[:-1], bounds[1:])]
-        _FORKED = self
+        size = min(batch_size, -(-len(texts) // (4 * jobs)))
+        bounds = list(range(0, len(texts), size)) + [len(texts)]
+        _FORKED = (self, texts, titles, max_keywords, batch_size)
         try:
             with multiprocessing.get_context("fork").Pool(jobs) as pool:
-                parts = pool.map(_predict_forked_part, tasks, chunksize=1)
+                parts = pool.map(_score_forked_part, list(zip(bounds[:-1], bounds[1:])),
+                                 chunksize=1)
         finally:
             _FORKED = None
-        return [p for part in parts for p in part]
+        return self._predictions(np.concatenate([p for p, _, _ in parts]),
+                                 np.concatenate([n for _, n, _ in parts]),
+                                 [k for _, _, words in parts for k in words], top_k)
 
     def predict_page(self, page_text: str, *, top_k: int | None = None,
                      max_keywords: int | None = None) -> Prediction:
@@ -196,22 +206,29 @@ class Tagger:
             return [[] for _ in texts]
         return self.keyword_model.predict_many(texts, titles, max_keywords=max_keywords)
 
-    def _prediction(self, proba: np.ndarray, n_arabic: int, keywords, top_k) -> Prediction:
-        order = np.argsort(-proba, kind="stable")
+    def _predictions(self, proba: np.ndarray, n_arabic: np.ndarray, keywords,
+                     top_k) -> list[Prediction]:
+        order = np.argsort(-proba, axis=1, kind="stable")
         if top_k is not None:
-            order = order[:top_k]
-        ranked = [(self.section_model.classes_[i], float(proba[i])) for i in order]
-        if n_arabic == 0:
-            return Prediction(None, None, ranked, [], reason=NO_SIGNAL)
-        return Prediction(ranked[0][0], ranked[0][1], ranked, keywords)
+            order = order[:, :top_k]
+        labels = np.array(self.section_model.classes_, dtype=object)[order].tolist()
+        scores = np.take_along_axis(proba, order, axis=1).tolist()
+        out = []
+        for names, values, n, words in zip(labels, scores, n_arabic.tolist(), keywords):
+            ranked = list(zip(names, values))
+            out.append(Prediction(names[0], values[0], ranked, words) if n else
+                       Prediction(None, None, ranked, [], reason=NO_SIGNAL))
+        return out
 
 
-_FORKED: "Tagger | None" = None  # the model forked workers predict with
+_FORKED: tuple | None = None  # what forked workers predict with: the model and the inputs
 
 
-def _predict_forked_part(task) -> list[Prediction]:
-    texts, titles, top_k, max_keywords, batch_size = task
-    return _FORKED._predict_batches(texts, titles, top_k, max_keywords, batch_size)
+def _score_forked_part(bounds: tuple[int, int]):
+    tagger, texts, titles, max_keywords, batch_size = _FORKED
+    a, b = bounds
+    return tagger._score_batches(texts[a:b], None if titles is None else titles[a:b],
+                                 max_keywords, batch_size)
 
 
 def _check_texts(texts: Iterable[str]) -> list[str]:

@@ -22,25 +22,23 @@ The fitted state is a few numbers and two idf arrays: saved as JSON plus arrays,
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass
-from itertools import chain
 from typing import Sequence
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import HashingVectorizer
-from sklearn.utils import murmurhash3_32
 
-from .normalize import normalize_word, raw_tokens
+from ._scan import scan, spell
+from .normalize import _RAW as _RAW_RUN
+from .normalize import fold_letters, normalize_word
 
-__all__ = ["FeatureConfig", "Featurizer", "Tokens", "tokenize", "word_counts", "mean_weights",
-           "count_rows", "raw_codes"]
+__all__ = ["FeatureConfig", "Featurizer", "Tokens", "RawTokens", "tokenize", "word_counts",
+           "mean_weights", "count_rows", "raw_codes", "char_ngram_counts", "word_hashes",
+           "arabic_words"]
 
 _BIGRAM_SALT = 0x5BD1E995
 _MAX_RAW_COUNTS = 2_000_000
-_ARABIC = re.compile("[\u0621-\u064a]")
 
 
 @dataclass(frozen=True)
@@ -103,14 +101,58 @@ class Tokens:
         return np.repeat(np.arange(len(self.lengths)), self.lengths)
 
 
-def raw_codes(texts: Sequence[str], max_words: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Raw tokens of a batch (the first ``max_words`` of each text): tokens per text, each
-    token's index in the distinct raw tokens, and those distinct raw tokens."""
-    raws = [raw_tokens(t)[:max_words] if t else [] for t in texts]
-    lengths = np.fromiter(map(len, raws), dtype=np.int64, count=len(raws))
-    codes, uniques = pd.factorize(
-        np.fromiter(chain.from_iterable(raws), dtype=object, count=int(lengths.sum())))
-    return lengths, codes, uniques
+@dataclass
+class RawTokens:
+    """A batch as raw tokens (letter runs before normalisation), the first ``max_words``
+    of each text: ``codes[i]`` is token ``i``'s index among the batch's distinct raw
+    tokens, ``keys`` their hashes (see :mod:`tagger._scan`)."""
+
+    lengths: np.ndarray  # tokens per text
+    codes: np.ndarray
+    keys: np.ndarray
+    _text: str
+    _begin: np.ndarray   # per distinct token: where it is first written in _text
+    _end: np.ndarray
+
+    def strings(self, which: np.ndarray | None = None) -> list[str]:
+        """The distinct raw tokens (or those at indices ``which``), as first written."""
+        if which is None:
+            return spell(self._text, self._begin, self._end)
+        return spell(self._text, self._begin[which], self._end[which])
+
+
+def _raw_classes() -> np.ndarray:
+    """Character classes for raw tokens: letters and the marks inside words, as
+    :func:`tagger.normalize.raw_tokens` finds them; marks that normalisation deletes
+    are left out of the hash."""
+    table = np.full(0x10000, _BREAK, dtype=np.uint8)
+    every = "".join(map(chr, range(0x10000)))
+    for match in _RAW_RUN.finditer(every):
+        table[match.start():match.end()] = _LETTER
+    deleted = np.array([c for c in range(0x10000) if table[c] == _LETTER and not fold_letters(chr(c))])
+    table[deleted] = _MARK
+    return table
+
+
+_BREAK, _LETTER, _MARK = 0, 1, 2
+_RAW_CLASSES = _raw_classes()
+
+
+def raw_codes(texts: Sequence[str], max_words: int) -> RawTokens:
+    """Raw tokens of a batch, found with numpy (no Python loop over tokens)."""
+    runs = scan(texts, _RAW_CLASSES, _MARK, _BREAK)
+    lengths = np.bincount(runs.part, minlength=len(texts))
+    tok = slice(None)
+    if len(lengths) and lengths.max() > max_words:  # keep each text's first max_words
+        rank = np.arange(len(runs.part)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        tok = rank < max_words
+        lengths = np.minimum(lengths, max_words)
+    codes, keys = pd.factorize(runs.keys[tok])
+    # codes number distinct tokens in order of first appearance: a token is a first
+    # occurrence where the running maximum of codes goes up
+    first = np.flatnonzero(np.diff(np.maximum.accumulate(codes), prepend=-1) > 0)
+    return RawTokens(lengths.astype(np.int64), codes.astype(np.int64), keys, runs.text,
+                     runs.begin[tok][first], runs.end[tok][first])
 
 
 def tokenize(texts: Sequence[str], max_words: int, known: dict[str, str] | None = None,
@@ -122,7 +164,8 @@ def tokenize(texts: Sequence[str], max_words: int, known: dict[str, str] | None 
     form (a model's lexicon), other tokens go through :func:`normalize_word`, which caches.
     With ``raw_counts``, adds how often each raw token occurs to it.
     """
-    lengths, codes, uniques = raw_codes(texts, max_words)
+    raw = raw_codes(texts, max_words)
+    lengths, codes, uniques = raw.lengths, raw.codes, raw.strings()
     n_texts = len(texts)
     if raw_counts is not None and len(uniques):
         for raw, n in zip(uniques, np.bincount(codes, minlength=len(uniques)).tolist()):
@@ -141,8 +184,7 @@ def tokenize(texts: Sequence[str], max_words: int, known: dict[str, str] | None 
         kept_doc = np.repeat(np.arange(n_texts), lengths)[keep]
         lengths = np.bincount(kept_doc, minlength=n_texts).astype(np.int64)
         codes = codes[keep]
-    is_arabic = np.fromiter((_ARABIC.search(w) is not None for w in words), dtype=bool,
-                            count=len(words))
+    is_arabic = arabic_words(words)
     doc_of = np.repeat(np.arange(n_texts), lengths)
     n_arabic = np.bincount(doc_of, weights=is_arabic[codes], minlength=n_texts)
     return Tokens(lengths, codes.astype(np.int64), words, n_arabic.astype(np.int64))
@@ -154,12 +196,7 @@ class _CharRows:
 
     def __init__(self, config: FeatureConfig, max_words: int = 500_000):
         self.max_words = max_words
-        self._hv = HashingVectorizer(
-            analyzer="char_wb", ngram_range=(config.char_min, config.char_max),
-            n_features=config.n_char, alternate_sign=False, norm=None, lowercase=False,
-            dtype=np.float32,
-        ) if config.n_char else None
-        self.n_char = config.n_char
+        self.config = config
         self.clear()
 
     def clear(self) -> None:
@@ -169,7 +206,7 @@ class _CharRows:
 
     def rows(self, words: Sequence[str]) -> sp.csr_matrix:
         """Count rows of ``words`` (any order, repeats allowed)."""
-        if self._hv is None:
+        if not self.config.n_char:
             return sp.csr_matrix((len(words), 0), dtype=np.float32)
         if len(self.ids) + len(words) > self.max_words:
             self.clear()
@@ -178,12 +215,121 @@ class _CharRows:
         if new:
             start = len(ids)
             ids.update((w, start + i) for i, w in enumerate(new))
-            self._blocks.append(self._hv.transform(new).tocsr())
+            self._blocks.append(char_ngram_counts(new, self.config))
             self._matrix = None
         if self._matrix is None:
             self._matrix = sp.vstack(self._blocks, format="csr")
             self._blocks = [self._matrix]
         return self._matrix[np.fromiter((ids[w] for w in words), dtype=np.int64, count=len(words))]
+
+
+def char_ngram_counts(words: Sequence[str], config: FeatureConfig) -> sp.csr_matrix:
+    """Words x n_char counts of hashed ``char_wb`` n-grams, vectorised with numpy.
+
+    The same matrix as scikit-learn's ``HashingVectorizer(analyzer="char_wb",
+    alternate_sign=False, norm=None, lowercase=False)`` gives (the tests compare them):
+    each space-separated part of a word is padded with a space on both sides, its n-grams
+    are hashed with MurmurHash3 (32 bits, seed 0) of their UTF-8 bytes, and a part
+    shorter than n contributes itself once, for the smallest such n only.
+    """
+    if all(w and " " not in w for w in words):
+        parts, unit_row = words, np.arange(len(words))
+    else:  # some words are empty, or normalised into several
+        units = [(row, part) for row, word in enumerate(words) for part in word.split()]
+        parts = [part for _, part in units]
+        unit_row = np.array([row for row, _ in units], dtype=np.int64)
+    if not parts:
+        return sp.csr_matrix((len(words), config.n_char), dtype=np.float32)
+    text = _Joined([f" {part} " for part in parts])
+    length, first_char, byte_at, data = text.length, text.first, text.byte_at, text.data
+    rows, cols = [], []
+    for n in range(config.char_min, config.char_max + 1):
+        # a part stops after the first n it is not longer than
+        active = length > n - 1 if n > config.char_min else np.ones(len(length), dtype=bool)
+        count = np.where(active, np.maximum(length - n + 1, 1), 0)
+        total = int(count.sum())
+        if total == 0:
+            break
+        starts = np.repeat(first_char - np.cumsum(count) + count, count) + np.arange(total)
+        size = np.repeat(np.minimum(length, n), count)
+        begin = byte_at[starts]
+        h = _murmur3_32(data, begin, byte_at[starts + size] - begin)
+        cols.append(np.where(h == -(1 << 31), ((1 << 31) - 1 - (config.n_char - 1)) % config.n_char,
+                             np.abs(h.astype(np.int64)) % config.n_char))
+        rows.append(np.repeat(unit_row, count))
+    return count_rows(np.concatenate(rows), np.concatenate(cols), len(words), config.n_char)
+
+
+class _Joined:
+    """Strings joined into one, as code points and as UTF-8 bytes, with the offsets that
+    locate each string (and each character) in both."""
+
+    def __init__(self, strings: Sequence[str]):
+        joined = "".join(strings)
+        self.length = np.fromiter(map(len, strings), dtype=np.int64, count=len(strings))
+        self.first = np.cumsum(self.length) - self.length
+        self.codes = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
+        utf8_len = 1 + (self.codes >= 0x80) + (self.codes >= 0x800) + (self.codes >= 0x10000)
+        self.byte_at = np.concatenate([[0], np.cumsum(utf8_len)])  # char index -> byte offset
+        self.data = np.frombuffer(joined.encode("utf-8"), dtype=np.uint8)
+
+    def count(self, mask: np.ndarray) -> np.ndarray:
+        """Per string: how many of its characters ``mask`` (one bool per character) marks."""
+        total = np.concatenate([[0], np.cumsum(mask)])
+        return total[self.first + self.length] - total[self.first]
+
+
+def word_hashes(words: Sequence[str]) -> np.ndarray:
+    """``murmurhash3_32(word, positive=True)`` of each word (as scikit-learn computes it),
+    vectorised: the word block's hash."""
+    text = _Joined(words)
+    begin = text.byte_at[text.first]
+    return _murmur3_32(text.data, begin, text.byte_at[text.first + text.length] - begin) \
+        .view(np.uint32).astype(np.int64)
+
+
+def arabic_words(words: Sequence[str]) -> np.ndarray:
+    """Whether each (normalised) word has an Arabic letter."""
+    text = _Joined(words)
+    return text.count((text.codes >= 0x621) & (text.codes <= 0x64A)) > 0
+
+
+_M32 = [np.uint32(c) for c in (0xCC9E2D51, 0x1B873593, 0xE6546B64, 0x85EBCA6B, 0xC2B2AE35)]
+
+
+def _rotl(x: np.ndarray, r: int) -> np.ndarray:
+    return (x << np.uint32(r)) | (x >> np.uint32(32 - r))
+
+
+def _murmur3_32(data: np.ndarray, begin: np.ndarray, size: np.ndarray) -> np.ndarray:
+    """Signed 32-bit MurmurHash3 (x86, seed 0) of each byte string ``data[begin:begin+size]``."""
+    c1, c2, add, f1, f2 = _M32
+    h = np.zeros(len(begin), dtype=np.uint32)
+    blocks = size // 4
+    with np.errstate(over="ignore"):
+        for j in range(int(blocks.max(initial=0))):
+            rows = np.flatnonzero(blocks > j)
+            at = begin[rows] + 4 * j
+            k = (data[at].astype(np.uint32) | (data[at + 1].astype(np.uint32) << np.uint32(8))
+                 | (data[at + 2].astype(np.uint32) << np.uint32(16))
+                 | (data[at + 3].astype(np.uint32) << np.uint32(24)))
+            k = _rotl(k * c1, 15) * c2
+            h[rows] = _rotl(h[rows] ^ k, 13) * np.uint32(5) + add
+        rest = size % 4
+        tail = begin + 4 * blocks
+        k = np.zeros(len(begin), dtype=np.uint32)
+        for i in (2, 1, 0):
+            has = np.flatnonzero(rest > i)
+            k[has] ^= data[tail[has] + i].astype(np.uint32) << np.uint32(8 * i)
+        has = rest > 0
+        h[has] ^= _rotl(k[has] * c1, 15) * c2
+        h ^= size.astype(np.uint32)
+        h ^= h >> np.uint32(16)
+        h *= f1
+        h ^= h >> np.uint32(13)
+        h *= f2
+        h ^= h >> np.uint32(16)
+    return h.view(np.int32)
 
 
 class Featurizer:
@@ -265,9 +411,7 @@ class Featurizer:
         return x
 
     def _word_counts(self, tok: Tokens) -> sp.csr_matrix:
-        word_hash = np.fromiter((murmurhash3_32(w, positive=True) for w in tok.words),
-                                dtype=np.int64, count=len(tok.words))
-        return word_counts(word_hash[tok.codes], tok.doc_of, len(tok.lengths), self.config)
+        return word_counts(word_hashes(tok.words)[tok.codes], tok.doc_of, len(tok.lengths), self.config)
 
     def word_block(self, tok: Tokens) -> sp.csr_matrix:
         """Articles x n_word: log(1 + tf) * idf of word uni/bigrams, unit length."""

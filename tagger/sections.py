@@ -10,16 +10,16 @@ from __future__ import annotations
 import logging
 import threading
 import zlib
+from itertools import repeat
 from typing import Callable, Iterable, Sequence
 
 import numpy as np
 from scipy.optimize import minimize_scalar
 from scipy.special import log_softmax, softmax
-from sklearn.utils import murmurhash3_32
 
 from .errors import DataError, ModelFormatError
-from .features import (_ARABIC, FeatureConfig, Featurizer, count_rows, mean_weights,
-                       raw_codes, word_counts)
+from .features import (FeatureConfig, Featurizer, arabic_words, count_rows, mean_weights,
+                       raw_codes, word_counts, word_hashes)
 from .normalize import normalize_word
 
 __all__ = ["SectionModel"]
@@ -327,14 +327,24 @@ class _Scorer:
 
     def _clear(self) -> None:
         self.word_ids: dict[str, int] = {}
-        self.raw_ids: dict[str, int] = {}
+        self.raw_ids: dict[int, int] = {}  # raw token hash -> word id, beyond the lexicon
         self.size = 0
         self._grow(1024)
         words, scores = self._prefill
         self._words(words, scores)
+        # the lexicon's raw tokens: their hashes, sorted, and word ids
+        self.lexicon_keys = np.zeros(0, dtype=np.uint64)
+        self.lexicon_ids = np.zeros(0, dtype=np.int64)
         known = self.featurizer.known_
-        ids = self._words(list(known.values()))
-        self.raw_ids.update(zip(known, ids.tolist()))
+        if known:
+            raw = raw_codes(list(known), 2)
+            single = np.flatnonzero(raw.lengths == 1)  # entries that read as one raw token
+            token = (np.cumsum(raw.lengths) - 1)[single]
+            normal = list(known.values())
+            ids = self._words([normal[i] for i in single.tolist()])
+            keys = raw.keys[raw.codes[token]]
+            order = np.argsort(keys, kind="stable")
+            self.lexicon_keys, self.lexicon_ids = keys[order], ids[order]
 
     def _grow(self, capacity: int) -> None:
         def grown(old, shape, dtype):
@@ -352,23 +362,26 @@ class _Scorer:
         """Ids of normalised ``words``, adding the new ones (with ``scores`` if given, one
         row per word, else computed)."""
         ids = self.word_ids
-        new = list(dict.fromkeys(w for w in words if w not in ids))
+        new = list(dict.fromkeys(w for w in words if w not in ids)) if ids else \
+            list(dict.fromkeys(words))
         if new:
             start = self.size
             end = start + len(new)
             if end > len(self.table):
                 self._grow(max(end, 2 * len(self.table)))
-            ids.update((w, start + i) for i, w in enumerate(new))
+            ids.update(zip(new, range(start, end)))
             if scores is not None:
-                row = {w: i for i, w in reversed(list(enumerate(words)))}  # first occurrence
-                self.table[start:end] = scores[[row[w] for w in new]]
+                if len(new) < len(words):  # repeats: each word's first row
+                    first = dict(zip(reversed(words), range(len(words) - 1, -1, -1)))
+                    scores = scores[[first[w] for w in new]]
+                self.table[start:end] = scores
             elif self.featurizer.config.n_char:
                 self.table[start:end] = self.featurizer.word_vectors(new) @ self.char_coef
-            self.hashes[start:end] = [murmurhash3_32(w, positive=True) for w in new]
-            self.arabic[start:end] = [_ARABIC.search(w) is not None for w in new]
-            self.real[start:end] = [bool(w) for w in new]
+            self.hashes[start:end] = word_hashes(new)
+            self.arabic[start:end] = arabic_words(new)
+            self.real[start:end] = np.fromiter(map(bool, new), dtype=bool, count=len(new))
             self.size = end
-        return np.fromiter((ids[w] for w in words), dtype=np.int64, count=len(words))
+        return np.fromiter(map(ids.__getitem__, words), dtype=np.int64, count=len(words))
 
     def word_scores(self, words: Sequence[str]) -> np.ndarray:
         with self._lock:
@@ -377,17 +390,23 @@ class _Scorer:
 
     def _token_ids(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Each token's word id, and its article, for the first ``max_words`` of each text."""
-        lengths, codes, uniques = raw_codes(texts, self.featurizer.config.max_words)
-        if self.size + len(uniques) > self.max_words:
+        raw = raw_codes(texts, self.featurizer.config.max_words)
+        if self.size + len(raw.keys) > self.max_words:
             self._clear()
-        get = self.raw_ids.get
-        ids = np.fromiter((get(u, -1) for u in uniques), dtype=np.int64, count=len(uniques))
+        ids = np.full(len(raw.keys), -1, dtype=np.int64)
+        if len(self.lexicon_keys):
+            at = np.minimum(np.searchsorted(self.lexicon_keys, raw.keys), len(self.lexicon_keys) - 1)
+            found = self.lexicon_keys[at] == raw.keys
+            ids[found] = self.lexicon_ids[at[found]]
+        rest = np.flatnonzero(ids < 0)
+        if len(rest) and self.raw_ids:
+            ids[rest] = np.fromiter(map(self.raw_ids.get, raw.keys[rest].tolist(), repeat(-1)),
+                                    dtype=np.int64, count=len(rest))
         missing = np.flatnonzero(ids < 0)
         if len(missing):
-            raw = [uniques[i] for i in missing]
-            ids[missing] = found = self._words([normalize_word(r) for r in raw])
-            self.raw_ids.update(zip(raw, found.tolist()))
-        return ids[codes], np.repeat(np.arange(len(texts)), lengths)
+            ids[missing] = found = self._words([normalize_word(r) for r in raw.strings(missing)])
+            self.raw_ids.update(zip(raw.keys[missing].tolist(), found.tolist()))
+        return ids[raw.codes], np.repeat(np.arange(len(texts)), raw.lengths)
 
     def scores(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Margins without intercepts (articles x classes) and Arabic words per article."""

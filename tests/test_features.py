@@ -3,9 +3,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.feature_extraction.text import HashingVectorizer
+from sklearn.utils import murmurhash3_32
 
-from tagger.features import FeatureConfig, Featurizer, tokenize
-from tagger.normalize import tokens
+from tagger.features import (FeatureConfig, Featurizer, arabic_words, char_ngram_counts, raw_codes,
+                             tokenize, word_hashes)
+from tagger.normalize import normalize_word, tokens
 
 DOCS = [
     "أعلنت وزارة الصحة عن حملة تطعيم جديدة ضد الحصبة في المدارس",
@@ -108,3 +110,65 @@ def test_spellings_that_normalise_alike_give_one_row():
                                   fresh.transform(["كرة القدم والكاس"]).toarray())
     tok = tokenize(["الكأس والكاس الكأس"], 1000)
     assert len(set(tok.codes.tolist())) == 2
+
+
+# Words as normalisation leaves them (Arabic and Latin letters, sometimes several joined by
+# a space), plus the odd characters the hashes must still get right.
+_WORDS = st.lists(st.text(alphabet=st.sampled_from("ابتثجحخدذرسشصضطظعغفقكلمنهويةءئؤىaz é€𝒜"),
+                          max_size=12), max_size=30)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_WORDS, st.integers(1, 3), st.integers(0, 3))
+def test_char_ngram_counts_equal_scikit_learn(words, char_min, extra):
+    config = FeatureConfig(char_min=char_min, char_max=char_min + extra, char_bits=12, word_bits=0)
+    reference = HashingVectorizer(analyzer="char_wb", ngram_range=(config.char_min, config.char_max),
+                                  n_features=config.n_char, alternate_sign=False, norm=None,
+                                  lowercase=False)
+    ours = char_ngram_counts(words, config)
+    assert ours.shape == (len(words), config.n_char)
+    if words:  # scikit-learn cannot transform an empty list
+        np.testing.assert_array_equal(ours.toarray(), reference.transform(words).toarray())
+
+
+@settings(max_examples=200, deadline=None)
+@given(_WORDS)
+def test_word_hashes_equal_murmurhash(words):
+    assert word_hashes(words).tolist() == [murmurhash3_32(w, positive=True) for w in words]
+    assert arabic_words(words).tolist() == [any("\u0621" <= c <= "\u064a" for c in w) for w in words]
+
+
+_TEXT = st.text(alphabet=st.sampled_from("كتاب علي إلى على ِ ـ\u200c ﻻ،.1 abc\u00a0\x00\nﷺ"), max_size=60)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_TEXT, max_size=6), st.integers(1, 8))
+def test_raw_tokens_of_a_text_do_not_depend_on_its_batch(texts, max_words):
+    batch = raw_codes(texts, max_words)
+    spelled = np.array(batch.strings() or [""], dtype=object)
+    ends = np.cumsum(batch.lengths)
+    for i, text in enumerate(texts):
+        alone = raw_codes([text], max_words)
+        expected = [normalize_word(r) for r in np.array(alone.strings() or [""], dtype=object)[alone.codes]]
+        got = [normalize_word(r) for r in spelled[batch.codes[ends[i] - batch.lengths[i]:ends[i]]]]
+        assert got == expected
+        assert len(expected) <= max_words
+
+
+def test_raw_tokens_are_the_letter_runs_of_the_text():
+    raw = raw_codes(["قالَ الرئيسُ: «السلام» 2024 ok", "", "ﻻ بأس"], 1000)
+    assert raw.lengths.tolist() == [4, 0, 2]
+    words = [normalize_word(w) for w in np.array(raw.strings(), dtype=object)[raw.codes]]
+    assert words == ["قال", "الرئيس", "السلام", "ok", "لا", "باس"]
+
+
+def test_scanning_in_groups_gives_the_same_runs(monkeypatch):
+    import tagger._scan as scan_module
+
+    texts = [DOCS[i % len(DOCS)] * (i + 1) for i in range(12)]
+    whole = raw_codes(texts, 1000)
+    monkeypatch.setattr(scan_module, "_GROUP_CHARS", 50)
+    grouped = raw_codes(texts, 1000)
+    assert grouped.lengths.tolist() == whole.lengths.tolist()
+    assert grouped.codes.tolist() == whole.codes.tolist()
+    assert grouped.strings() == whole.strings()

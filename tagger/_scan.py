@@ -1,0 +1,123 @@
+"""Splitting a whole batch of texts into runs of characters with numpy.
+
+Both models read text this way. The batch is joined into one string, each character gets
+a class from a lookup table, and every maximal run of one class becomes a run with its
+span in the joined text and a 64-bit hash of its characters. Marks (a class of their
+own: diacritics, tatweel, invisible joiners) are left out before runs are found, so
+``كتاب`` and ``كِتَاب`` are one run with one hash. Python never loops over tokens:
+callers find the distinct hashes with numpy and look at the strings of those alone.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+__all__ = ["SEPARATOR", "Runs", "scan", "spell"]
+
+SEPARATOR = "\x00"  # ends every part of a batch, and always ends a run
+
+# A run's hash is sum(code[i] * B**i) over its characters (i counted from the run's
+# start), in wrapping uint64. Hashes only index in-memory tables (they are never saved),
+# so the base can change between versions.
+_BASE = 0x100000001B3
+_POWERS = np.ones(1, dtype=np.uint64)
+
+
+def _powers(n: int) -> np.ndarray:
+    """B**i (mod 2**64) for i < n, grown on demand."""
+    global _POWERS
+    if len(_POWERS) < n:
+        powers = np.ones(max(n, 2 * len(_POWERS), 64), dtype=np.uint64)
+        with np.errstate(over="ignore"):
+            powers[1:] = np.cumprod(np.full(len(powers) - 1, _BASE, dtype=np.uint64))
+        _POWERS = powers
+    return _POWERS[:n]
+
+
+@dataclass
+class Runs:
+    """Runs of one character class in ``text``, the batch joined by :data:`SEPARATOR`."""
+
+    text: str
+    cls: np.ndarray    # per run: its class
+    begin: np.ndarray  # per run: span in ``text`` (marks inside a run are within the span)
+    end: np.ndarray
+    keys: np.ndarray   # per run: uint64 hash of its characters, marks left out
+    part: np.ndarray   # per run: index of the part (input string) it belongs to
+
+
+def scan(parts: Sequence[str], classes: np.ndarray, mark: int, skip: int) -> Runs:
+    """Split ``parts`` into runs (see :func:`_scan`), a group of parts at a time: arrays
+    of a few hundred thousand characters stay in the processor's cache."""
+    groups, bounds, size = [], [0], 0
+    for i, p in enumerate(parts):
+        size += len(p) if isinstance(p, str) else 0
+        if size >= _GROUP_CHARS or i == len(parts) - 1:
+            groups.append(_scan(parts[bounds[-1]:i + 1], classes, mark, skip))
+            bounds.append(i + 1)
+            size = 0
+    if len(groups) <= 1:
+        return groups[0] if groups else _scan([], classes, mark, skip)
+    offsets = np.cumsum([0] + [len(g.text) for g in groups[:-1]])
+    return Runs("".join(g.text for g in groups),
+                np.concatenate([g.cls for g in groups]),
+                np.concatenate([g.begin + o for g, o in zip(groups, offsets)]),
+                np.concatenate([g.end + o for g, o in zip(groups, offsets)]),
+                np.concatenate([g.keys for g in groups]),
+                np.concatenate([g.part + b for g, b in zip(groups, bounds)]))
+
+
+_GROUP_CHARS = 200_000
+
+
+def _scan(parts: Sequence[str], classes: np.ndarray, mark: int, skip: int) -> Runs:
+    """Split ``parts`` into runs of the classes that ``classes`` (a table over the Basic
+    Multilingual Plane) gives their characters; characters beyond it get class
+    ``classes[0xFFFF]``. Characters of class ``mark`` are dropped first, and runs of
+    class ``skip`` are not returned. Text is read in NFKC form, so presentation forms and
+    composed letters count as the letters they are.
+    """
+    joined = SEPARATOR.join(parts) + SEPARATOR
+    if joined.count(SEPARATOR) > len(parts):  # a part holds the separator: it becomes a space
+        joined = SEPARATOR.join(p.replace(SEPARATOR, " ") for p in parts) + SEPARATOR
+    # No-break spaces are the usual reason a text is not NFKC already (NFKC makes them
+    # spaces). The separator composes with nothing, so the whole batch normalises at once.
+    joined = joined.replace("\xa0", " ")
+    if not unicodedata.is_normalized("NFKC", joined):
+        joined = unicodedata.normalize("NFKC", joined)
+    codes = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    cls = classes[codes if codes.max() < 0x10000 else np.minimum(codes, 0xFFFF)]
+    kept = np.flatnonzero(cls != mark)
+    if len(kept) < len(codes):
+        cls, codes = cls[kept], codes[kept]
+    else:
+        kept = None
+    # A separator ends the run before it as well as its own, so that every part gets the
+    # same runs whatever else is in the batch.
+    run_start = np.flatnonzero(np.concatenate([[True], (cls[1:] != cls[:-1]) | (codes[:-1] == 0)]))
+    run_end = np.append(run_start[1:], len(codes))
+    # each character's place in its run: 0 at a run's start, then counting up
+    step = np.ones(len(codes), dtype=np.int64)
+    step[run_start[1:]] = 1 - (run_end - run_start)[:-1]
+    place = np.cumsum(step) - 1
+    with np.errstate(over="ignore"):
+        total = np.concatenate([np.zeros(1, dtype=np.uint64),
+                                np.cumsum(codes * _powers(int(place.max(initial=0)) + 1)[place])])
+    wanted = np.flatnonzero(cls[run_start] != skip)
+    start, end = run_start[wanted], run_end[wanted]
+    with np.errstate(over="ignore"):
+        keys = total[end] - total[start]
+    separators = np.cumsum(codes == 0)
+    part = separators[start] - (codes[start] == 0)  # separators before the run
+    if kept is not None:
+        start, end = kept[start], kept[end - 1] + 1
+    return Runs(joined, cls[run_start[wanted]], start, end, keys, part)
+
+
+def spell(text: str, begin: np.ndarray, end: np.ndarray) -> list[str]:
+    """The strings ``text[begin[i]:end[i]]``."""
+    return [text[b:e] for b, e in zip(begin.tolist(), end.tolist())]
