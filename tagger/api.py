@@ -14,7 +14,7 @@ import numpy as np
 from .errors import InputError, ModelFormatError
 from .normalize import normalize
 from .page import parse_page, repair_site_tags
-from .persist import load_model_dir, save_model_dir, sklearn_hint, warn_sklearn_version
+from .persist import load_model_dir, save_model_dir
 from .prediction import Prediction
 from .sections import SectionModel
 
@@ -61,7 +61,7 @@ class Tagger:
         try:
             sections = SectionModel.from_state(meta.get("section_model", {}), arrays["sections"])
         except ModelFormatError as exc:
-            raise ModelFormatError(f"{path / 'sections.npz'}: {exc}{sklearn_hint(meta)}") from exc
+            raise ModelFormatError(f"{path / 'sections.npz'}: {exc}") from exc
         keywords = None
         if "keywords" in arrays:
             from .keywords import KeywordModel
@@ -70,7 +70,6 @@ class Tagger:
                 keywords = KeywordModel.from_state(meta.get("keyword_model", {}), arrays["keywords"])
             except ModelFormatError as exc:
                 raise ModelFormatError(f"{path / 'keywords.npz'}: {exc}") from exc
-        warn_sklearn_version(meta)
         return cls(sections, keywords, meta, path)
 
     def save(self, path: str | Path, *, force: bool = False) -> Path:

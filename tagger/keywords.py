@@ -25,17 +25,17 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
-from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.exceptions import NotFittedError
-from sklearn.linear_model import LogisticRegression
-from threadpoolctl import threadpool_limits
 
 from . import _keyword_features as kf
 from .errors import DataError, ModelFormatError
 from .normalize import normalize
+
+if TYPE_CHECKING:  # scikit-learn is imported when a model is trained, not to predict
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.linear_model import LogisticRegression
 
 __all__ = ["KeywordModel", "keyword_scores", "STOP_WORDS"]
 
@@ -132,6 +132,8 @@ class KeywordModel:
 
     def _check_fitted(self):
         if not hasattr(self, "coef_"):
+            from sklearn.exceptions import NotFittedError
+
             raise NotFittedError("this KeywordModel is not fitted yet: "
                                  "call fit() or from_state() first")
 
@@ -278,6 +280,9 @@ class KeywordModel:
             self.threshold_, self.cv_scores_ = float(self.threshold), {}
 
     def _booster(self, S, y) -> HistGradientBoostingClassifier:
+        from sklearn.ensemble import HistGradientBoostingClassifier
+        from threadpoolctl import threadpool_limits
+
         # One thread: the data are small (tens of thousands of rows), and OpenMP threads
         # fighting over busy cores made these fits many times slower.
         with threadpool_limits(1, user_api="openmp"):
@@ -298,6 +303,8 @@ class KeywordModel:
          self.tree_right_, self.tree_value_) = _export_trees(booster)
 
     def _ranker(self, Z, y) -> LogisticRegression:
+        from sklearn.linear_model import LogisticRegression
+
         return LogisticRegression(C=self.C, max_iter=2000).fit(Z, y)
 
     def _labels(self, c: kf.Candidates, tag_lists):

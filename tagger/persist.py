@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import os
 import shutil
 import tempfile
@@ -26,9 +25,8 @@ import numpy as np
 from .errors import ModelFormatError, ModelNotFoundError, OutputExistsError
 
 __all__ = ["FORMAT_VERSION", "save_model_dir", "load_model_dir", "sha256_file",
-           "atomic_write_text", "replace_dir", "warn_sklearn_version", "sklearn_hint"]
+           "atomic_write_text", "replace_dir"]
 
-log = logging.getLogger(__name__)
 
 FORMAT_NAME = "tagger-model"
 FORMAT_VERSION = 2  # 2: section model of word-mean char n-grams learnt by SGD
@@ -180,35 +178,3 @@ def load_model_dir(path: str | Path) -> tuple[dict, dict[str, dict[str, np.ndarr
             raise ModelFormatError(f"{path / META} lists an unexpected file {name!r}")
         components[name[: -len(".npz")]] = _load_component(path, name, expected)
     return meta, components
-
-
-def sklearn_versions(meta: dict) -> tuple[str, str] | None:
-    """``(saved, running)`` scikit-learn versions when they differ, else ``None``."""
-    import sklearn
-
-    saved = meta.get("sklearn_version")
-    if saved and str(saved) != sklearn.__version__:
-        return str(saved), sklearn.__version__
-    return None
-
-
-def warn_sklearn_version(meta: dict) -> None:
-    """One warning line for a model that loaded and was trained with another scikit-learn.
-
-    Only arrays are stored and tagger computes predictions itself; the one thing
-    scikit-learn still decides is n-gram hashing, which the section model checked against
-    a fingerprint saved with it (see SectionModel.from_state) before this is called.
-    """
-    versions = sklearn_versions(meta)
-    if versions:
-        log.warning("model trained with scikit-learn %s, running %s: its n-gram hashing was "
-                    "checked and matches, so predictions are unchanged", *versions)
-
-
-def sklearn_hint(meta: dict) -> str:
-    """What to add to a load error when scikit-learn versions differ: the command that fixes it."""
-    versions = sklearn_versions(meta)
-    if not versions:
-        return ""
-    return (f" (the model was trained with scikit-learn {versions[0]}, this is {versions[1]}: "
-            f"run 'pip install scikit-learn=={versions[0]}' or retrain it)")

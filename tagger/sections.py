@@ -14,7 +14,6 @@ from itertools import repeat
 from typing import Callable, Iterable, Sequence
 
 import numpy as np
-from scipy.optimize import minimize_scalar
 from scipy.special import log_softmax, softmax
 
 from .errors import DataError, ModelFormatError
@@ -293,8 +292,8 @@ class SectionModel:
         model._scorer = None
         if _probe(model.featurizer_) != probe:
             raise ModelFormatError(
-                "this scikit-learn hashes n-grams differently from the one that trained the model; "
-                "retrain it with 'tagger train' or install the scikit-learn version named in meta.json")
+                "the model hashes n-grams differently from this version of tagger; "
+                "retrain it with 'tagger train'")
         return model
 
 
@@ -466,6 +465,8 @@ def _fit_temperature(scores: np.ndarray, y: np.ndarray) -> float:
     """The softmax temperature that minimises log loss of ``scores`` on held-out rows."""
     def nll(log_t: float) -> float:
         return -log_softmax(scores * np.exp(log_t), axis=1)[np.arange(len(y)), y].mean()
+
+    from scipy.optimize import minimize_scalar  # only training needs it: import it then
 
     result = minimize_scalar(nll, bounds=(-3.0, 5.0), method="bounded")
     return float(np.exp(result.x))
