@@ -53,13 +53,11 @@ class Runs:
 def scan(parts: Sequence[str], classes: np.ndarray, mark: int, skip: int) -> Runs:
     """Split ``parts`` into runs (see :func:`_scan`), a group of parts at a time: arrays
     of a few hundred thousand characters stay in the processor's cache."""
-    groups, bounds, size = [], [0], 0
-    for i, p in enumerate(parts):
-        size += len(p) if isinstance(p, str) else 0
-        if size >= _GROUP_CHARS or i == len(parts) - 1:
-            groups.append(_scan(parts[bounds[-1]:i + 1], classes, mark, skip))
-            bounds.append(i + 1)
-            size = 0
+    ends = np.cumsum(np.fromiter(map(len, parts), dtype=np.int64, count=len(parts)))
+    total = int(ends[-1]) if len(ends) else 0
+    cuts = np.searchsorted(ends, np.arange(_GROUP_CHARS, total, _GROUP_CHARS)) + 1
+    bounds = np.unique(np.concatenate([[0], cuts, [len(parts)]])).tolist()
+    groups = [_scan(parts[a:b], classes, mark, skip) for a, b in zip(bounds[:-1], bounds[1:])]
     if len(groups) <= 1:
         return groups[0] if groups else _scan([], classes, mark, skip)
     offsets = np.cumsum([0] + [len(g.text) for g in groups[:-1]])

@@ -251,6 +251,9 @@ def load_labelled(
             _, table = tables[0]
             raise DataError(f"column {columns[key]!r} not found in any input; columns found: "
                             f"{', '.join(table.column_names)} (use {_FLAGS[key]} to choose another)")
+    names = [name for name, _ in tables]
+    del tables, table, values
+    _release_arrow_memory()  # the columns are Python lists now
     result = LabelledData(**out, sources=sources, n_duplicates=counts["duplicates"],
                           n_conflicts=counts["conflicts"], n_dropped_labels=sum(dropped.values()),
                           n_empty=counts["empty"])
@@ -259,7 +262,7 @@ def load_labelled(
             raise DataError(f"no rows left after applying the label map: labels found: "
                             f"{', '.join(sorted(dropped))}; map keys: {', '.join(sorted(mapping))} "
                             f"(fix the label map, or use --label-col to choose another column)")
-        raise DataError(f"no usable rows in {', '.join(name for name, _ in tables)}: every row has an "
+        raise DataError(f"no usable rows in {', '.join(names)}: every row has an "
                         f"empty {text_col!r}" + (f" or an empty or NaN {label_col!r}" if has_labels else ""))
     sections = sorted(set(result.labels or []))
     if require_labels and len(sections) < min_classes:
@@ -267,6 +270,14 @@ def load_labelled(
         raise DataError(f"need at least {min_classes} sections to train, found {found}")
     _report(result, dropped, mapping)  # after the checks: a failed load says it all in one line
     return result
+
+
+def _release_arrow_memory() -> None:
+    """Give the memory Arrow freed back to the system: its allocator keeps freed blocks
+    for reuse, which would otherwise stay in the process for the whole training run."""
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
 
 
 def _read_columns(table: Any, name: str, columns: dict[str, str | None],

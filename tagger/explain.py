@@ -25,13 +25,13 @@ from dataclasses import asdict, dataclass, field
 from typing import Iterable
 
 import numpy as np
-from scipy.special import softmax
 from sklearn.feature_extraction import FeatureHasher
 
 from sklearn.utils import murmurhash3_32
 
 from .features import _BIGRAM_SALT
 from .normalize import normalize_word, raw_tokens, tokens
+from .sections import softmax
 
 __all__ = ["Explanation", "explain", "top_features", "char_wb_ngrams", "METHOD"]
 

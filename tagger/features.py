@@ -38,7 +38,7 @@ __all__ = ["FeatureConfig", "Featurizer", "Tokens", "RawTokens", "tokenize", "wo
            "arabic_words"]
 
 _BIGRAM_SALT = 0x5BD1E995
-_MAX_RAW_COUNTS = 2_000_000
+_MAX_RAW_COUNTS = 1_000_000  # raw token counts kept while training (for the lexicon)
 
 
 @dataclass(frozen=True)
@@ -194,7 +194,7 @@ class _CharRows:
     """Distinct words -> their hashed char n-gram counts, grown as new words appear and
     emptied when it reaches ``max_words`` (so memory stays bounded on any corpus)."""
 
-    def __init__(self, config: FeatureConfig, max_words: int = 500_000):
+    def __init__(self, config: FeatureConfig, max_words: int = 250_000):
         self.max_words = max_words
         self.config = config
         self.clear()

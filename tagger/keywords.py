@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Iterable, Sequence
 
 import numpy as np
 
@@ -54,11 +54,37 @@ _BOOST = {"learning_rate": 0.1, "max_depth": 4, "max_leaf_nodes": 12, "min_sampl
           "l2_regularization": 1.0}
 
 
-def _count(arrays: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """Sorted distinct keys over all arrays and how often each occurs (clipped)."""
-    if not arrays:
-        return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int64)
-    keys, counts = np.unique(np.concatenate(arrays), return_counts=True)
+def _count(arrays: Iterable[np.ndarray], merge_every: int = 4_000_000) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted distinct keys over all arrays and how often each occurs (clipped).
+
+    Arrays are counted as they come and merged into the running counts every
+    ``merge_every`` keys, so memory holds the distinct keys once rather than every
+    occurrence (a corpus's candidate phrases repeat many times over).
+    """
+    keys, counts = np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int64)
+    pending: list[np.ndarray] = []
+    size = 0
+
+    def merge() -> None:
+        nonlocal keys, counts, pending, size
+        new, new_counts = np.unique(np.concatenate(pending), return_counts=True)
+        pending, size = [], 0
+        if not len(new):
+            return
+        both = np.concatenate([keys, new])
+        order = np.argsort(both, kind="stable")  # two sorted runs: a linear merge
+        both = both[order]
+        starts = np.flatnonzero(np.concatenate([[True], both[1:] != both[:-1]]))
+        counts = np.add.reduceat(np.concatenate([counts, new_counts])[order], starts)
+        keys = both[starts]
+
+    for array in arrays:
+        pending.append(array)
+        size += len(array)
+        if size >= merge_every:
+            merge()
+    if pending:
+        merge()
     return keys, np.minimum(counts, _MAX_COUNT)
 
 
@@ -200,12 +226,13 @@ class KeywordModel:
 
     def _document_frequencies(self, texts, titles) -> tuple[np.ndarray, np.ndarray]:
         """Every candidate phrase key of the corpus and how many articles hold it."""
-        keys = []
-        for s in range(0, len(texts), _BATCH):
-            self._lex.reset_if_full()
-            batch = kf.read_batch(self._lex, texts[s:s + _BATCH], titles[s:s + _BATCH])
-            keys.append(self._extract(batch).keys)  # distinct within an article
-        return _count(keys)
+        def keys():
+            for s in range(0, len(texts), _BATCH):
+                self._lex.reset_if_full()
+                batch = kf.read_batch(self._lex, texts[s:s + _BATCH], titles[s:s + _BATCH])
+                yield self._extract(batch).keys  # distinct within an article
+
+        return _count(keys())
 
     def _tag_statistics(self, c: kf.Candidates, y: np.ndarray, doc_fold: np.ndarray, tag_lists):
         """Tag statistics of the training candidates: over all tagged articles (to keep),
@@ -328,15 +355,17 @@ class KeywordModel:
     def _fit_words(self, texts, titles, tag_lists):
         """Word document frequencies, and how often each word occurs in editors' tags."""
         plain = kf.Lexicon()  # only normalised word hashes
-        pairs = []
-        for s in range(0, len(texts), _BATCH):
-            b = kf.read_batch(plain, texts[s:s + _BATCH], titles[s:s + _BATCH])
-            words = np.flatnonzero(b.ids)
-            doc = np.repeat(np.arange(len(b.start)), b.size)[words]
-            hashes = plain.h_norm[b.ids[words]]
-            salted = np.unique(kf.doc_salted(hashes, doc), return_index=True)[1]
-            pairs.append(hashes[salted])  # each word once per article
-        word_keys, df = _count(pairs)
+
+        def pairs():
+            for s in range(0, len(texts), _BATCH):
+                b = kf.read_batch(plain, texts[s:s + _BATCH], titles[s:s + _BATCH])
+                words = np.flatnonzero(b.ids)
+                doc = np.repeat(np.arange(len(b.start)), b.size)[words]
+                hashes = plain.h_norm[b.ids[words]]
+                salted = np.unique(kf.doc_salted(hashes, doc), return_index=True)[1]
+                yield hashes[salted]  # each word once per article
+
+        word_keys, df = _count(pairs())
         keep = df >= self.min_df
         self.word_keys_, self.word_df_ = word_keys[keep], df[keep].astype(np.uint16)
         self.tag_word_keys_, self.tag_word_count_ = _tag_word_counts(tag_lists)

@@ -14,7 +14,6 @@ from itertools import repeat
 from typing import Callable, Iterable, Sequence
 
 import numpy as np
-from scipy.special import log_softmax, softmax
 
 from .errors import DataError, ModelFormatError
 from .features import (FeatureConfig, Featurizer, arabic_words, count_rows, mean_weights,
@@ -211,7 +210,7 @@ class SectionModel:
         With ``return_counts`` also returns how many Arabic words each text had.
         """
         scores, n_arabic = self._scores(texts)
-        proba = softmax(scores * self.temperature_, axis=1)
+        proba = softmax(scores * self.temperature_)
         return (proba, n_arabic) if return_counts else proba
 
     def predict(self, texts: Sequence[str]) -> list[str]:
@@ -461,12 +460,20 @@ def _text_keys(texts: Sequence[str]) -> list[int]:
     return [zlib.crc32(t.encode("utf-8", "surrogatepass"), 0x9E3779B9) for t in texts]
 
 
+def softmax(scores: np.ndarray) -> np.ndarray:
+    """Softmax over the last axis (numpy alone: scipy.special takes a second to import,
+    which every 'tagger predict' would pay)."""
+    e = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
 def _fit_temperature(scores: np.ndarray, y: np.ndarray) -> float:
     """The softmax temperature that minimises log loss of ``scores`` on held-out rows."""
+    from scipy.optimize import minimize_scalar  # training alone needs these: imported then
+    from scipy.special import log_softmax
+
     def nll(log_t: float) -> float:
         return -log_softmax(scores * np.exp(log_t), axis=1)[np.arange(len(y)), y].mean()
-
-    from scipy.optimize import minimize_scalar  # only training needs it: import it then
 
     result = minimize_scalar(nll, bounds=(-3.0, 5.0), method="bounded")
     return float(np.exp(result.x))

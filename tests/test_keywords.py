@@ -479,3 +479,16 @@ def test_example_page_keywords(alarabiya, shared_examples):
     last = max(keywords.index(k) for k in expected)
     assert normalize("ترامب") not in keywords[:last + 1]
     assert normalize("ترمب") not in keywords[:last + 1]
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 40), max_size=30), max_size=8), st.integers(1, 50))
+def test_counts_merged_along_the_way_equal_counts_of_everything(arrays, merge_every):
+    from tagger.keywords import _count
+
+    arrays = [np.array(a, dtype=np.uint64) for a in arrays]
+    keys, counts = _count(iter(arrays), merge_every=merge_every)
+    everything = np.concatenate(arrays) if arrays else np.zeros(0, dtype=np.uint64)
+    expected_keys, expected_counts = np.unique(everything, return_counts=True)
+    assert keys.tolist() == expected_keys.tolist()
+    assert counts.tolist() == expected_counts.tolist()
