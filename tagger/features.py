@@ -30,8 +30,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from ._scan import scan, spell
-from .normalize import _RAW as _RAW_RUN
-from .normalize import fold_letters, normalize_word
+from .normalize import normalize_word, raw_token_classes
 
 __all__ = ["FeatureConfig", "Featurizer", "Tokens", "RawTokens", "tokenize", "word_counts",
            "mean_weights", "count_rows", "raw_codes", "char_ngram_counts", "word_hashes",
@@ -121,21 +120,8 @@ class RawTokens:
         return spell(self._text, self._begin[which], self._end[which])
 
 
-def _raw_classes() -> np.ndarray:
-    """Character classes for raw tokens: letters and the marks inside words, as
-    :func:`tagger.normalize.raw_tokens` finds them; marks that normalisation deletes
-    are left out of the hash."""
-    table = np.full(0x10000, _BREAK, dtype=np.uint8)
-    every = "".join(map(chr, range(0x10000)))
-    for match in _RAW_RUN.finditer(every):
-        table[match.start():match.end()] = _LETTER
-    deleted = np.array([c for c in range(0x10000) if table[c] == _LETTER and not fold_letters(chr(c))])
-    table[deleted] = _MARK
-    return table
-
-
 _BREAK, _LETTER, _MARK = 0, 1, 2
-_RAW_CLASSES = _raw_classes()
+_RAW_CLASSES = raw_token_classes(_BREAK, _LETTER, _MARK)
 
 
 def raw_codes(texts: Sequence[str], max_words: int) -> RawTokens:
@@ -168,8 +154,8 @@ def tokenize(texts: Sequence[str], max_words: int, known: dict[str, str] | None 
     lengths, codes, uniques = raw.lengths, raw.codes, raw.strings()
     n_texts = len(texts)
     if raw_counts is not None and len(uniques):
-        for raw, n in zip(uniques, np.bincount(codes, minlength=len(uniques)).tolist()):
-            raw_counts[raw] = raw_counts.get(raw, 0) + n
+        for token, n in zip(uniques, np.bincount(codes, minlength=len(uniques)).tolist()):
+            raw_counts[token] = raw_counts.get(token, 0) + n
     if known:
         normalised = [known[u] if u in known else normalize_word(u) for u in uniques]
     else:

@@ -19,7 +19,10 @@ import functools
 import re
 import unicodedata
 
-__all__ = ["normalize", "tokens", "raw_tokens", "normalize_word", "fold_letters"]
+import numpy as np
+
+__all__ = ["normalize", "tokens", "raw_tokens", "normalize_word", "fold_letters",
+           "raw_token_classes"]
 
 # Harakat, Quranic annotation marks, superscript alef and tatweel carry no meaning for
 # topic or keyword matching and are written inconsistently across outlets.
@@ -107,6 +110,19 @@ def raw_tokens(text: str) -> list[str]:
 
 # A few hundred bytes an entry: 2**18 entries keep the common vocabulary of any corpus
 # while staying small enough that memory reaches its plateau early in a long training run.
+def raw_token_classes(other: int, letter: int, mark: int) -> np.ndarray:
+    """A class per character of the Basic Multilingual Plane, for reading raw tokens with
+    numpy (:mod:`tagger._scan`): ``letter`` for what :func:`raw_tokens` takes into a
+    token, ``mark`` among those for what normalisation deletes (so that a word hashes
+    alike with and without its diacritics), ``other`` for the rest."""
+    table = np.full(0x10000, other, dtype=np.uint8)
+    for match in _RAW.finditer("".join(map(chr, range(0x10000)))):
+        table[match.start():match.end()] = letter
+    letters = np.flatnonzero(table == letter).tolist()
+    table[[c for c in letters if not fold_letters(chr(c))]] = mark
+    return table
+
+
 @functools.lru_cache(maxsize=1 << 18)
 def normalize_word(raw: str) -> str:
     """Normalise one raw token; may return several space-separated tokens or ''."""

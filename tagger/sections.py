@@ -301,11 +301,12 @@ class _Scorer:
 
     The char block of an article is the weighted mean of its words' vectors, so its score
     is the weighted mean of per-word scores. Every word seen gets an id with its score
-    row, word hash and whether it is Arabic; every raw token seen maps to the id of its
-    normalised word. A batch is then one dictionary lookup per distinct raw token and
-    array arithmetic. The model's lexicon (raw tokens and scores of the commonest training
-    words) is loaded in from the start; the tables are bounded, and reset to the lexicon
-    when full.
+    row, word hash and whether it is Arabic; every raw token seen maps, by its hash (see
+    :func:`tagger.features.raw_codes`), to the id of its normalised word. The model's
+    lexicon (raw tokens and scores of the commonest training words) is loaded in from the
+    start as a sorted array of hashes; later tokens go to a dictionary. A batch is then a
+    binary search and a dictionary lookup per distinct raw token, and array arithmetic.
+    The tables are bounded, and reset to the lexicon when full.
     """
 
     def __init__(self, featurizer: Featurizer, coef: np.ndarray, words: Sequence[str] = (),
