@@ -436,7 +436,7 @@ def _read_partition(part: Partition, text_col: str, id_col: str | None,
         return
     import pyarrow.parquet as pq
 
-    reader = pq.ParquetFile(part.path)
+    reader = pq.ParquetFile(part.path, pre_buffer=False)  # see tagger.data._parquet
     names = reader.schema_arrow.names
     has_id = bool(id_col) and id_col in names
     columns = [text_col, id_col] if has_id else [text_col]

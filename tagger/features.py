@@ -37,7 +37,7 @@ __all__ = ["FeatureConfig", "Featurizer", "Tokens", "RawTokens", "tokenize", "wo
            "arabic_words"]
 
 _BIGRAM_SALT = 0x5BD1E995
-_MAX_RAW_COUNTS = 1_000_000  # raw token counts kept while training (for the lexicon)
+_MAX_RAW_COUNTS = 400_000  # raw token counts kept while training (they only pick the lexicon)
 
 
 @dataclass(frozen=True)
