@@ -51,8 +51,8 @@ class Runs:
 
 
 def scan(parts: Sequence[str], classes: np.ndarray, mark: int, skip: int) -> Runs:
-    """Split ``parts`` into runs (see :func:`_scan`), a group of parts at a time: arrays
-    of a few hundred thousand characters stay in the processor's cache."""
+    """Split ``parts`` into runs (see :func:`_scan`), a group of parts of about
+    ``_GROUP_CHARS`` characters at a time, so that each step's arrays stay small."""
     ends = np.cumsum(np.fromiter(map(len, parts), dtype=np.int64, count=len(parts)))
     total = int(ends[-1]) if len(ends) else 0
     cuts = np.searchsorted(ends, np.arange(_GROUP_CHARS, total, _GROUP_CHARS)) + 1

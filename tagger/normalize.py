@@ -108,8 +108,6 @@ def raw_tokens(text: str) -> list[str]:
     return _RAW.findall(text)
 
 
-# A few hundred bytes an entry: 2**18 entries keep the common vocabulary of any corpus
-# while staying small enough that memory reaches its plateau early in a long training run.
 def raw_token_classes(other: int, letter: int, mark: int) -> np.ndarray:
     """A class per character of the Basic Multilingual Plane, for reading raw tokens with
     numpy (:mod:`tagger._scan`): ``letter`` for what :func:`raw_tokens` takes into a
@@ -123,6 +121,8 @@ def raw_token_classes(other: int, letter: int, mark: int) -> np.ndarray:
     return table
 
 
+# A few hundred bytes an entry: 2**18 entries keep the common vocabulary of any corpus
+# while staying small enough that memory reaches its plateau early in a long training run.
 @functools.lru_cache(maxsize=1 << 18)
 def normalize_word(raw: str) -> str:
     """Normalise one raw token; may return several space-separated tokens or ''."""
