@@ -33,7 +33,7 @@ from .errors import DataError
 from .normalize import normalize
 
 __all__ = ["LabelledData", "load_label_map", "load_labelled", "check_inputs", "iter_text_batches",
-           "count_rows"]
+           "count_rows", "column_names", "column_batches"]
 
 log = logging.getLogger(__name__)
 
@@ -430,27 +430,37 @@ def iter_text_batches(path: str | Path, *, text_col: str = "text", id_col: str |
             raise DataError(f"no .txt files in {path}")
         return ((([f.relative_to(path).as_posix() for f in chunk]), [_read_text(f) for f in chunk])
                 for chunk in _chunks(files, batch_size))
-    kind = _kind(path)
-    if kind == "parquet":
-        reader = _parquet(path)
-        names = reader.schema_arrow.names
-    elif kind == "csv":
-        names = _csv_header(path, _read_head(path))
-    else:
-        names = list(next(_json_records(path), {}))
+    names = column_names(path)
     if text_col not in names:
         raise DataError(f"column {text_col!r} not found in {path}; columns found: "
                         f"{', '.join(names) or 'none'} (use --text-col to choose another)")
     columns = [text_col, id_col] if id_col and id_col in names else [text_col]
-    if kind == "parquet":
-        chunks = (b.to_pydict() for b in reader.iter_batches(batch_size=batch_size, columns=columns))
-    elif kind == "csv":
-        chunks = (frame.to_dict("list") for frame in _csv_frames(path, columns, batch_size))
-    else:
-        chunks = ({col: [record.get(col) for record in chunk] for col in columns}
-                  for chunk in _chunks(_json_records(path), batch_size))
     return (([_as_text(v) for v in chunk[id_col]] if len(columns) == 2 else None,
-             [_as_text(v) for v in chunk[text_col]]) for chunk in chunks)
+             [_as_text(v) for v in chunk[text_col]])
+            for chunk in column_batches(path, columns, batch_size))
+
+
+def column_names(path: Path) -> list[str]:
+    """The columns of a local .parquet, .csv or .jsonl/.json file (for JSON, the keys of its
+    first record), read without loading the file."""
+    kind = _kind(path)
+    if kind == "parquet":
+        return _parquet(path).schema_arrow.names
+    if kind == "csv":
+        return _csv_header(path, _read_head(path))
+    return list(next(_json_records(path), {}))
+
+
+def column_batches(path: Path, columns: list[str], size: int) -> Iterator[dict[str, list]]:
+    """The given columns of a local file, ``size`` rows at a time, as ``{column: values}``
+    (a JSON record without a column gives ``None``): memory holds one batch."""
+    kind = _kind(path)
+    if kind == "parquet":
+        return (b.to_pydict() for b in _parquet(path).iter_batches(batch_size=size, columns=columns))
+    if kind == "csv":
+        return (frame.to_dict("list") for frame in _csv_frames(path, columns, size))
+    return ({col: [record.get(col) for record in chunk] for col in columns}
+            for chunk in _chunks(_json_records(path), size))
 
 
 def count_rows(path: str | Path) -> int | None:

@@ -20,8 +20,7 @@ from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
-from .data import (_HUB_NAME, _csv_frames, _csv_header, _json_records, _kind, _parquet,
-                   _quiet_datasets, _read_head, load_label_map)
+from .data import _HUB_NAME, _quiet_datasets, column_batches, column_names, load_label_map
 from .errors import DataError
 
 __all__ = ["LabelledStream"]
@@ -71,15 +70,8 @@ class LabelledStream:
         path = Path(item)
         wanted = [c for c in (self.text_col, self.label_col, self.title_col) if c]
         if path.exists() or not _HUB_NAME.match(str(item)):
-            kind = _kind(path)
-            if kind == "parquet":
-                names = _parquet(path).schema_arrow.names
-            elif kind == "csv":
-                names = _csv_header(path, _read_head(path))
-            else:
-                names = list(next(_json_records(path), {}))
-            self._check_columns(item, names, wanted)
-            return lambda: _file_rows(path, kind, wanted)
+            self._check_columns(item, column_names(path), wanted)
+            return lambda: _file_rows(path, wanted)
         with _quiet_datasets() as datasets:
             try:
                 ds = datasets.load_dataset(str(item), split=self.split, streaming=True)
@@ -170,13 +162,6 @@ class LabelledStream:
         return self.runs < 0.1 * expected
 
 
-
-def _file_rows(path: Path, kind: str, columns: list[str], batch: int = 1000) -> Iterator[dict]:
-    if kind == "parquet":
-        for part in _parquet(path).iter_batches(batch_size=batch, columns=columns):
-            yield from part.to_pylist()
-    elif kind == "csv":
-        for frame in _csv_frames(path, columns, batch):
-            yield from frame.to_dict("records")
-    else:
-        yield from _json_records(path)
+def _file_rows(path: Path, columns: list[str], batch: int = 1000) -> Iterator[dict]:
+    for chunk in column_batches(path, columns, batch):
+        yield from (dict(zip(columns, values)) for values in zip(*(chunk[c] for c in columns)))
