@@ -12,7 +12,7 @@ of the others.
 Features are hashed, so they are mapped back to text. The char block is a weighted mean
 of word vectors (see :mod:`tagger.features`), so each word's share of it is exact: its
 weight times its vector's contribution, shared among its ``char_wb`` n-grams (regenerated
-and hashed as :class:`~sklearn.feature_extraction.text.HashingVectorizer` hashes them) by
+and hashed by the model's own :func:`tagger.features.ngram_columns`) by
 their counts. A word unigram or bigram column is shared among the words and pairs that
 produced it by their counts, a pair's half and half between its two words.
 """
@@ -25,11 +25,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Iterable
 
 import numpy as np
-from sklearn.feature_extraction import FeatureHasher
 
-from sklearn.utils import murmurhash3_32
-
-from .features import _BIGRAM_SALT
+from .features import _BIGRAM_SALT, ngram_columns, word_hashes
 from .normalize import normalize_word, raw_tokens, tokens
 from .sections import softmax
 
@@ -145,7 +142,6 @@ def _char_shares(fz, tok, direction, per_word, items) -> None:
     vectors = fz.word_vectors(tok.words)
     raw = fz._rows.rows(tok.words)
     per_word += weights * (vectors @ direction)
-    hasher = _char_hasher(cfg)
     for i, word in enumerate(tok.words):
         if not weights[i]:
             continue
@@ -153,7 +149,7 @@ def _char_shares(fz, tok, direction, per_word, items) -> None:
         value = dict(zip(row.indices.tolist(), row.data.tolist()))
         total = dict(zip(raw_row.indices.tolist(), raw_row.data.tolist()))
         grams = Counter(char_wb_ngrams(word, cfg.char_min, cfg.char_max))
-        columns = hasher.transform([[g] for g in grams]).indices
+        columns = ngram_columns(list(grams), cfg.n_char).tolist()
         items[i] += [(g, "char", float(weights[i] * value[c] * n / total[c] * direction[c]))
                      for (g, n), c in zip(grams.items(), columns)]
 
@@ -166,7 +162,8 @@ def _word_shares(fz, tok, direction, per_word, items) -> None:
     counts = fz._word_counts(tok)
     rate = np.zeros(cfg.n_word)
     rate[block.indices] = block.data * direction[block.indices] / counts.data
-    hashes = [murmurhash3_32(w, positive=True) % cfg.n_word for w in tok.words]
+    full = word_hashes(tok.words).tolist()
+    hashes = [h % cfg.n_word for h in full]
     freq = np.bincount(tok.codes, minlength=len(tok.words))
     for i, word in enumerate(tok.words):
         if freq[i]:
@@ -174,7 +171,6 @@ def _word_shares(fz, tok, direction, per_word, items) -> None:
             per_word[i] += share
             items[i].append((word, "word", share))
     if cfg.word_bigrams and len(tok.codes) > 1:
-        full = [murmurhash3_32(w, positive=True) for w in tok.words]
         for (a, b), n in Counter(zip(tok.codes[:-1].tolist(), tok.codes[1:].tolist())).items():
             half = 0.5 * n * rate[((full[a] * _BIGRAM_SALT) ^ full[b]) % cfg.n_word]
             per_word[a] += half
@@ -182,13 +178,6 @@ def _word_shares(fz, tok, direction, per_word, items) -> None:
             pair = f"{tok.words[a]} {tok.words[b]}"
             for u in {a, b}:
                 items[u].append((pair, "bigram", float(half) * (2 if a == b else 1)))
-
-
-def _char_hasher(config) -> FeatureHasher | None:
-    if not config.n_char:
-        return None
-    # The hashing HashingVectorizer applies to each n-gram string (same function, same seed).
-    return FeatureHasher(n_features=config.n_char, input_type="string", alternate_sign=False)
 
 
 def _keywords(tagger, text: str, title: str | None) -> list[dict] | None:

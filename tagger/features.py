@@ -34,7 +34,7 @@ from .normalize import normalize_word, raw_token_classes
 
 __all__ = ["FeatureConfig", "Featurizer", "Tokens", "RawTokens", "tokenize", "word_counts",
            "mean_weights", "count_rows", "raw_codes", "char_ngram_counts", "word_hashes",
-           "arabic_words"]
+           "ngram_columns", "arabic_words"]
 
 _BIGRAM_SALT = 0x5BD1E995
 _MAX_RAW_COUNTS = 400_000  # raw token counts kept while training (they only pick the lexicon)
@@ -240,8 +240,7 @@ def char_ngram_counts(words: Sequence[str], config: FeatureConfig) -> sp.csr_mat
         size = np.repeat(np.minimum(length, n), count)
         begin = byte_at[starts]
         h = _murmur3_32(data, begin, byte_at[starts + size] - begin)
-        cols.append(np.where(h == -(1 << 31), ((1 << 31) - 1 - (config.n_char - 1)) % config.n_char,
-                             np.abs(h.astype(np.int64)) % config.n_char))
+        cols.append(_column(h, config.n_char))
         rows.append(np.repeat(unit_row, count))
     return count_rows(np.concatenate(rows), np.concatenate(cols), len(words), config.n_char)
 
@@ -259,6 +258,11 @@ class _Joined:
         self.byte_at = np.concatenate([[0], np.cumsum(utf8_len)])  # char index -> byte offset
         self.data = np.frombuffer(joined.encode("utf-8"), dtype=np.uint8)
 
+    def murmur(self) -> np.ndarray:
+        """Signed 32-bit MurmurHash3 of each string's UTF-8 bytes."""
+        begin = self.byte_at[self.first]
+        return _murmur3_32(self.data, begin, self.byte_at[self.first + self.length] - begin)
+
     def count(self, mask: np.ndarray) -> np.ndarray:
         """Per string: how many of its characters ``mask`` (one bool per character) marks."""
         total = np.concatenate([[0], np.cumsum(mask)])
@@ -268,10 +272,18 @@ class _Joined:
 def word_hashes(words: Sequence[str]) -> np.ndarray:
     """``murmurhash3_32(word, positive=True)`` of each word (as scikit-learn computes it),
     vectorised: the word block's hash."""
-    text = _Joined(words)
-    begin = text.byte_at[text.first]
-    return _murmur3_32(text.data, begin, text.byte_at[text.first + text.length] - begin) \
-        .view(np.uint32).astype(np.int64)
+    return _Joined(words).murmur().view(np.uint32).astype(np.int64)
+
+
+def ngram_columns(grams: Sequence[str], n_features: int) -> np.ndarray:
+    """The char block column of each n-gram string, as :func:`char_ngram_counts` puts it."""
+    return _column(_Joined(grams).murmur(), n_features)
+
+
+def _column(h: np.ndarray, n_features: int) -> np.ndarray:
+    """scikit-learn's column of a signed 32-bit hash: ``abs(h) % n_features`` (its special
+    case for -2**31 gives 2**31 % n_features, which int64 arithmetic gives anyway)."""
+    return np.abs(h.astype(np.int64)) % n_features
 
 
 def arabic_words(words: Sequence[str]) -> np.ndarray:

@@ -172,3 +172,24 @@ def test_scanning_in_groups_gives_the_same_runs(monkeypatch):
     assert grouped.lengths.tolist() == whole.lengths.tolist()
     assert grouped.codes.tolist() == whole.codes.tolist()
     assert grouped.strings() == whole.strings()
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.text(alphabet=st.sampled_from(" ابتكرة az€𝒜"), min_size=1, max_size=6),
+                min_size=1, max_size=20), st.integers(1, 1 << 20))
+def test_ngram_columns_equal_feature_hasher(grams, n_features):
+    from sklearn.feature_extraction import FeatureHasher
+
+    from tagger.features import ngram_columns
+
+    reference = FeatureHasher(n_features=n_features, input_type="string", alternate_sign=False)
+    expected = [reference.transform([[g]]).indices[0] for g in grams]
+    assert ngram_columns(grams, n_features).tolist() == expected
+
+
+def test_the_hash_minus_two_to_the_31_gets_scikit_learn_column():
+    from tagger.features import _column
+
+    for n in (1, 7, 1 << 10, 1 << 20, 1000003):
+        # scikit-learn's special case for abs(-2**31)
+        assert _column(np.array([-(1 << 31)], dtype=np.int32), n)[0] == (2147483647 - (n - 1)) % n
