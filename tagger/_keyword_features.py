@@ -172,46 +172,50 @@ def lookup(keys: np.ndarray, table_keys: np.ndarray, *columns: np.ndarray) -> li
 
 
 # ---------------------------------------------------------------- words
-def _word_kind_and_strip(norm: str, df, tag_count):
-    """Analyse one normalised word: (kind, remainder, cut, static).
+# Proclitics grouped by length, longest first: a word starts with at most one of each.
+_PREFIXES_BY_LENGTH = tuple(
+    (n, {prefix: elided for prefix, elided in _PREFIXES if len(prefix) == n}) for n in (3, 2, 1))
+_CLITIC_START = frozenset(prefix[0] for prefix, _ in _PREFIXES)
 
-    kind: 1 stop word, 2 content word. The remainder is what is left once a proclitic is
-    cut (``cut`` letters); ``static`` says the corpus alone proves the cut (the remainder
-    is far more common than the word), otherwise the article must show the remainder on
-    its own. Words editors tag as they are ("لبنان", "بوتين") are never cut.
+
+def _hashes(words) -> np.ndarray:
+    """:func:`word_hash` of each of ``words``."""
+    return np.fromiter(map(word_hash, words), dtype=np.uint64, count=len(words))
+
+
+def _normalize_words(words: list[str]) -> list[str]:
+    """``normalize(w).lower()`` of each word (letters only), in one pass over them all.
+
+    A newline composes with nothing and folding never makes one, so the joined words can
+    be normalised at once; the rare batch that needs NFKC is normalised word by word.
     """
-    if len(norm) < 2 or norm in STOP_WORDS:
-        return 1, None, 0, False
-    options = []
-    for prefix, elided_al in _PREFIXES:
-        if not norm.startswith(prefix) or len(norm) - len(prefix) < 2:
-            continue
-        rest = norm[len(prefix):]
-        if rest in STOP_WORDS:
-            return 1, None, 0, False
-        # ل + الجنة is written للجنة: the remainder may have lost one lam as well.
-        for remainder in (["ال" + rest, "ال" + prefix[-1] + rest] if elided_al else [rest]):
-            options.append((df(remainder), -len(prefix), remainder))
-    if not options:
-        return 2, None, 0, False
-    # The most common remainder; among unknown ones, the shortest cut ("وكاظم" is و + كاظم).
-    _, cut, remainder = max(options)
-    cut = -cut
-    if tag_count(norm) > 0 and tag_count(norm) >= tag_count(remainder):
-        return 2, None, 0, False
-    rest_df = df(remainder)
-    return 2, remainder, cut, rest_df >= 5 and rest_df >= 4 * df(norm)
+    if not words:
+        return []
+    joined = "\n".join(words)
+    if unicodedata.is_normalized("NFKC", joined):
+        folded = fold_letters(joined)
+        if unicodedata.is_normalized("NFKC", folded):
+            return folded.lower().split("\n")
+    return [normalize(w).lower() for w in words]
+
+
+def _surfaces(spans: list[str]) -> list[str]:
+    """:func:`surface` of each of ``spans`` (runs of letters and marks), in one pass."""
+    out = surface("\n".join(spans)).split("\n")
+    return out if len(out) == len(spans) else [surface(s) for s in spans]
 
 
 class Lexicon:
     """Every distinct token seen so far, analysed once, as rows of numpy columns.
 
-    ``df(word)`` and ``tag_count(word)`` (normalised words) come from the fitted model and
-    decide which clitics may be cut (without them, only words' normalised forms and
-    kinds are filled in, to count words); ``context(keys)`` gives the training counts of
-    context keys (see :func:`context_keys`), cached here per word. Row 0 stands for
+    ``df`` and ``tag_count`` are (sorted word hashes, counts) tables of the fitted model:
+    normalised words' document frequencies and how often each word occurs in editors'
+    tags. They decide which clitics may be cut; without them, only words' normalised forms
+    and kinds are filled in, to count words. ``context(keys)`` gives the training counts
+    of context keys (see :func:`context_keys`), cached here per word. Row 0 stands for
     every break (punctuation, digits). Raw tokens are indexed by a hash computed with
-    numpy (see :func:`read_batch`), so reading articles needs no Python loop over words.
+    numpy (see :func:`read_batch`), and new words are analysed together, a batch at a
+    time, so reading articles needs no Python loop over words already seen.
     """
 
     _COLUMNS = {"kind": np.int8, "h_norm": np.uint64, "h_first": np.uint64, "h_cond": np.uint64,
@@ -221,7 +225,8 @@ class Lexicon:
     _MAX_TYPES = 500_000
     _MAX_RAW = 1_000_000
 
-    def __init__(self, df=None, tag_count=None, context=None):
+    def __init__(self, df: tuple[np.ndarray, np.ndarray] | None = None,
+                 tag_count: tuple[np.ndarray, np.ndarray] | None = None, context=None):
         self._df = df
         self._tag_count = tag_count
         self._context = context
@@ -257,55 +262,126 @@ class Lexicon:
         count, tagged = self._context(keys.ravel())
         self.context[rows] = np.hstack([count.reshape(h.shape), tagged.reshape(h.shape)])
 
-    def _add(self, token: str) -> int:
-        if not is_word(token):
-            self._index[token] = 0
-            return 0
-        i = self._n
-        if i == len(self.kind):
+    @staticmethod
+    def _count(table: tuple[np.ndarray, np.ndarray], hashes: np.ndarray) -> np.ndarray:
+        return lookup(hashes, *table)[0].astype(np.int64)
+
+    def _grow(self, n: int) -> np.ndarray:
+        """Rows for ``n`` new words, the columns grown to hold them."""
+        if self._n + n > len(self.kind):
+            size = max(2 * len(self.kind), self._n + n)
             for name in (*self._COLUMNS, "context"):
                 old = getattr(self, name)
-                setattr(self, name, np.concatenate([old, np.zeros_like(old)]))
-        self._n += 1
-        self._index[token] = i
-        norm = normalize(token).lower()
-        self.h_norm[i] = word_hash(norm)
-        df, tags = self._df, self._tag_count
-        if df is None:
-            self.kind[i] = 1 if len(norm) < 2 or norm in STOP_WORDS else 2
-            self._cut_to.append("")
-            return i
-        kind, remainder, cut, static = _word_kind_and_strip(norm, df, tags)
-        first = remainder if static else norm
-        self.kind[i] = kind
-        self.h_first[i] = word_hash(first)
-        self.h_suffix[i] = word_hash("~" + norm[-2:])
-        self._cut_to.append(remainder[: len(remainder) - len(norm) + cut] if remainder else "")
-        if remainder is not None:
-            if not static:
-                self.h_cond[i] = word_hash(remainder)
-            self.cut[i] = cut
-            self.conj[i] = norm[0] in "وف"
-        bare = first[2:] if first.startswith("ال") and len(first) > 3 else None
-        with_al, without = (df(first), df(bare)) if bare else (df("ال" + first), df(first))
-        self.has_al[i] = bare is not None
-        self.latin[i] = _LATIN_RE.search(first) is not None
-        self.word_df[i] = df(first)
-        self.al_ratio[i] = np.log((with_al + 1.0) / (without + 1.0))
-        self.tag_words[i] = tags(first)
-        self.length[i] = len(first)
-        return i
+                grown = np.zeros((size,) + old.shape[1:], dtype=old.dtype)
+                grown[:len(old)] = old
+                setattr(self, name, grown)
+        rows = np.arange(self._n, self._n + n)
+        self._n += n
+        return rows
+
+    def _add_words(self, words: list[str]) -> None:
+        """Analyse distinct new ``words`` (written spelling, letters only) all at once.
+
+        A word is a stop word (kind 1) or a content word (kind 2). A content word may
+        start with a proclitic: the remainder chosen is the most common in the corpus
+        (among unknown ones, the shortest cut: "وكاظم" is و + كاظم). The cut is ``static``
+        when the corpus alone proves it (the remainder is far more common than the word);
+        otherwise the article must show the remainder on its own (``h_cond``). Words
+        editors tag as they are ("لبنان", "بوتين") are never cut.
+        """
+        n = len(words)
+        rows = self._grow(n)
+        self._index.update(zip(words, rows.tolist()))
+        norms = _normalize_words(words)
+        h_norm = _hashes(norms)
+        self.h_norm[rows] = h_norm
+        stop = np.fromiter((len(w) < 2 or w in STOP_WORDS for w in norms), dtype=bool, count=n)
+        if self._df is None:
+            self.kind[rows] = np.where(stop, 1, 2)
+            self._cut_to += [""] * n
+            return
+
+        # Every way to cut a proclitic: (word, -letters cut, remainder).
+        options: list[tuple[int, int, str]] = []
+        for i, w in enumerate(norms):
+            if stop[i] or w[:1] not in _CLITIC_START:
+                continue
+            for length, prefixes in _PREFIXES_BY_LENGTH:
+                elided = prefixes.get(w[:length])
+                if elided is None or len(w) - length < 2:
+                    continue
+                rest = w[length:]
+                if rest in STOP_WORDS:  # "وهذا", "فيما": a function word with a clitic
+                    stop[i] = True
+                    break
+                if elided:  # ل + الجنة is written للجنة: one lam of the remainder may be lost
+                    options += [(i, -length, "ال" + rest), (i, -length, "ال" + w[length - 1] + rest)]
+                else:
+                    options.append((i, -length, rest))
+        rest_df = self._count(self._df, _hashes([o[2] for o in options])).tolist()
+        best: dict[int, tuple[int, int, str]] = {}
+        for (i, neg_cut, rest), df in zip(options, rest_df):
+            if not stop[i] and (i not in best or (df, neg_cut, rest) > best[i]):
+                best[i] = (df, neg_cut, rest)
+        cut_words = np.fromiter(best, dtype=np.intp, count=len(best))
+        chosen = list(best.values())
+        remainders = [rest for _, _, rest in chosen]
+        h_rest = _hashes(remainders)
+        tagged = self._count(self._tag_count, h_norm[cut_words])
+        cut = ~((tagged > 0) & (tagged >= self._count(self._tag_count, h_rest)))
+        remainders = [rest for rest, c in zip(remainders, cut.tolist()) if c]
+        cut_words, h_rest = cut_words[cut], h_rest[cut]
+        letters = -np.array([c for _, c, _ in chosen], dtype=np.int64)[cut]
+        df_rest = np.array([df for df, _, _ in chosen], dtype=np.int64)[cut]
+        static = (df_rest >= 5) & (df_rest >= 4 * self._count(self._df, h_norm[cut_words]))
+
+        first, cut_to = list(norms), [""] * n
+        for i, rest, c, s in zip(cut_words.tolist(), remainders, letters.tolist(), static.tolist()):
+            cut_to[i] = rest[:len(rest) - len(norms[i]) + c]  # "", "ال" or "الل"
+            if s:
+                first[i] = rest
+        self._cut_to += cut_to
+        h_first = h_norm.copy()
+        h_first[cut_words[static]] = h_rest[static]
+        cut_rows = rows[cut_words]
+        self.cut[rows], self.conj[rows], self.h_cond[rows] = 0, False, 0
+        self.cut[cut_rows] = letters
+        self.conj[cut_rows] = [norms[i][0] in "وف" for i in cut_words.tolist()]
+        self.h_cond[cut_rows[~static]] = h_rest[~static]
+        self.kind[rows] = np.where(stop, 1, 2)
+        self.h_first[rows] = h_first
+        self.h_suffix[rows] = _hashes(["~" + w[-2:] for w in norms])
+        # How much more often the word is written with the article ال than without it.
+        has_al = np.fromiter((f.startswith("ال") and len(f) > 3 for f in first), dtype=bool,
+                             count=n)
+        df_first = self._count(self._df, h_first)
+        df_other = self._count(self._df, _hashes(
+            [f[2:] if al else "ال" + f for f, al in zip(first, has_al.tolist())]))
+        with_al, without = np.where(has_al, df_first, df_other), np.where(has_al, df_other, df_first)
+        self.has_al[rows] = has_al
+        self.latin[rows] = [_LATIN_RE.search(f) is not None for f in first]
+        self.word_df[rows] = df_first
+        self.al_ratio[rows] = np.log((with_al + 1.0) / (without + 1.0))
+        self.tag_words[rows] = self._count(self._tag_count, h_first)
+        self.length[rows] = [len(f) for f in first]
+
+    def encode(self, tokens: list[str]) -> np.ndarray:
+        """Row numbers of ``tokens`` (written spelling); new words are analysed and added,
+        anything else (punctuation, digits) is row 0."""
+        index = self._index
+        new = [t for t in dict.fromkeys(tokens) if t not in index]
+        if new:
+            words = [t for t in new if is_word(t)]
+            index.update((t, 0) for t in new if not is_word(t))
+            if words:
+                first_new = self._n
+                self._add_words(words)
+                self._set_context(np.arange(first_new, self._n))
+        return np.array([index[t] for t in tokens], dtype=np.intp)
 
     def uncut(self, row: int, token: str) -> str:
         """The written ``token`` (of lexicon ``row``) without its proclitic."""
         return self._cut_to[row] + token[self.cut[row]:]
-
-    def encode(self, tokens: list[str]) -> np.ndarray:
-        """Row numbers of ``tokens`` (new tokens are analysed and added)."""
-        first_new, index = self._n, self._index
-        ids = [index[t] if t in index else self._add(t) for t in tokens]
-        self._set_context(np.arange(first_new, self._n))
-        return np.array(ids, dtype=np.intp)
 
     def rows(self, hashes: np.ndarray, text: str, begin: np.ndarray, end: np.ndarray) -> np.ndarray:
         """Rows of the words with raw ``hashes``, written at ``text[begin:end]``."""
@@ -315,22 +391,19 @@ class Lexicon:
         if not found.all():
             miss = np.flatnonzero(~found)
             new, first = np.unique(hashes[miss], return_index=True)
-            first_new = self._n
-            index = self._index
-            rows = [index[t] if t in index else self._add(t) for t in
-                    (surface(text[begin[i]:end[i]]) for i in miss[first].tolist())]
-            self._set_context(np.arange(first_new, self._n))
+            spans = miss[first]
+            rows = self.encode(_surfaces(
+                [text[b:e] for b, e in zip(begin[spans].tolist(), end[spans].tolist())]))
             keys = np.concatenate([self._raw_keys, new])
             order = np.argsort(keys, kind="stable")
             self._raw_keys = keys[order]
-            self._raw_rows = np.concatenate([self._raw_rows, np.array(rows, dtype=np.intp)])[order]
+            self._raw_rows = np.concatenate([self._raw_rows, rows])[order]
             pos = np.searchsorted(self._raw_keys, hashes)
         return self._raw_rows[pos]
 
     def content_hashes(self, ids: np.ndarray) -> np.ndarray:
         """Hashes of the content words among ``ids`` (evidence for cutting clitics)."""
         return self.h_norm[ids[self.kind[ids] == 2]]
-
 
 
 # ---------------------------------------------------------------- reading articles

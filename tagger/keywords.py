@@ -370,16 +370,9 @@ class KeywordModel:
         self.word_keys_, self.word_df_ = word_keys[keep], df[keep].astype(np.uint16)
         self.tag_word_keys_, self.tag_word_count_ = _tag_word_counts(tag_lists)
 
-    def _df_of(self, word: str) -> int:
-        return self._word_df.get(kf.word_hash(word), 0)
-
-    def _tags_of(self, word: str) -> int:
-        return self._tag_words.get(kf.word_hash(word), 0)
-
     def _prepare_words(self, context=None):
-        self._word_df = dict(zip(self.word_keys_.tolist(), self.word_df_.tolist()))
-        self._tag_words = dict(zip(self.tag_word_keys_.tolist(), self.tag_word_count_.tolist()))
-        self._lex = kf.Lexicon(self._df_of, self._tags_of, context)
+        self._lex = kf.Lexicon((self.word_keys_, self.word_df_),
+                               (self.tag_word_keys_, self.tag_word_count_), context)
 
     def _context_of(self, keys: np.ndarray) -> list[np.ndarray]:
         return kf.lookup(keys, self.ctx_keys_, self.ctx_count_, self.ctx_tagged_)

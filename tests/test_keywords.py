@@ -492,3 +492,84 @@ def test_counts_merged_along_the_way_equal_counts_of_everything(arrays, merge_ev
     expected_keys, expected_counts = np.unique(everything, return_counts=True)
     assert keys.tolist() == expected_keys.tolist()
     assert counts.tolist() == expected_counts.tolist()
+
+
+# Words the analysis below is checked on: clitics, the article, stop words, spelling
+# variants (أ, ی, ک fold) and Latin letters.
+_LETTER_POOL = "وفلبكالسروتمنيعدأإیکab"
+_CLITICS = st.sampled_from(["", "و", "ف", "ل", "ب", "ك", "لل", "ولل", "فلل", "وب", "ول", "فب"])
+_WORDS = st.one_of(
+    st.text(alphabet=_LETTER_POOL, min_size=1, max_size=7),
+    st.builds(lambda p, w: p + w, _CLITICS, st.sampled_from(
+        ["السعودية", "روسيا", "الجنة", "كاظم", "بيروت", "لبنان", "سوريا", "الرياض", "بوتين"])),
+    st.builds(lambda p, w: p + w, _CLITICS, st.sampled_from(sorted(STOP_WORDS))),
+)
+
+
+def _analyse_one(norm, df, tags):
+    """The word analysis Lexicon does for many words at once, written for one word:
+    (kind, remainder, letters cut, static)."""
+    if len(norm) < 2 or norm in STOP_WORDS:
+        return 1, None, 0, False
+    options = []
+    for prefix, elided in (("ولل", True), ("فلل", True), ("لل", True), ("وب", False),
+                           ("ول", False), ("وك", False), ("فب", False), ("فل", False),
+                           ("و", False), ("ف", False), ("ب", False), ("ل", False), ("ك", False)):
+        if not norm.startswith(prefix) or len(norm) - len(prefix) < 2:
+            continue
+        rest = norm[len(prefix):]
+        if rest in STOP_WORDS:
+            return 1, None, 0, False
+        for remainder in (["ال" + rest, "ال" + prefix[-1] + rest] if elided else [rest]):
+            options.append((df(remainder), -len(prefix), remainder))
+    if not options:
+        return 2, None, 0, False
+    _, cut, remainder = max(options)
+    if tags(norm) > 0 and tags(norm) >= tags(remainder):
+        return 2, None, 0, False
+    rest_df = df(remainder)
+    return 2, remainder, -cut, rest_df >= 5 and rest_df >= 4 * df(norm)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(_WORDS, min_size=1, max_size=40, unique=True), st.data())
+def test_words_analysed_together_as_one_by_one(words, data):
+    from tagger import _keyword_features as kf
+
+    norms = sorted({normalize(w).lower() for w in words})
+    extra = ["ال" + w for w in norms] + [w[k:] for w in norms for k in (1, 2, 3)]
+    counted = sorted(set(norms + extra) - {""})
+    df_of = dict(zip(counted, data.draw(st.lists(st.sampled_from([0, 0, 1, 2, 5, 6, 20]), min_size=len(counted),
+                                                 max_size=len(counted)))))
+    tags_of = {w: n for w, n in zip(counted, data.draw(st.lists(
+        st.sampled_from([0, 0, 0, 1, 1, 2]), min_size=len(counted), max_size=len(counted))))}
+
+    def table(counts):
+        keys = np.array([kf.word_hash(w) for w in counts], dtype=np.uint64)
+        order = np.argsort(keys)
+        return keys[order], np.array(list(counts.values()), dtype=np.uint16)[order]
+
+    df, tags = (lambda w: df_of.get(w, 0)), (lambda w: tags_of.get(w, 0))
+    lex = kf.Lexicon(table(df_of), table(tags_of))
+    rows = lex.encode(words)
+    for word, row in zip(words, rows.tolist()):
+        norm = normalize(word).lower()
+        kind, remainder, cut, static = _analyse_one(norm, df, tags)
+        first = remainder if static else norm
+        bare = first[2:] if first.startswith("ال") and len(first) > 3 else None
+        with_al, without = (df(first), df(bare)) if bare else (df("ال" + first), df(first))
+        assert lex.kind[row] == kind
+        assert lex.h_norm[row] == kf.word_hash(norm)
+        assert lex.h_first[row] == kf.word_hash(first)
+        assert lex.h_cond[row] == (kf.word_hash(remainder) if remainder and not static else 0)
+        assert lex.h_suffix[row] == kf.word_hash("~" + norm[-2:])
+        assert lex.cut[row] == cut
+        assert lex.conj[row] == (remainder is not None and norm[0] in "وف")
+        assert lex.has_al[row] == (bare is not None)
+        assert lex.latin[row] == bool(re.search("[a-z]", first))
+        assert lex.word_df[row] == df(first)
+        assert lex.al_ratio[row] == np.float32(np.log((with_al + 1.0) / (without + 1.0)))
+        assert lex.tag_words[row] == tags(first)
+        assert lex.length[row] == len(first)
+        shown = lex.uncut(row, kf.surface(word))
+        assert normalize(shown).lower() == (remainder or norm)
