@@ -178,9 +178,12 @@ _PREFIXES_BY_LENGTH = tuple(
 _CLITIC_START = frozenset(prefix[0] for prefix, _ in _PREFIXES)
 
 
-def _hashes(words) -> np.ndarray:
-    """:func:`word_hash` of each of ``words``."""
-    return np.fromiter(map(word_hash, words), dtype=np.uint64, count=len(words))
+def _hashes(words: list[str]) -> np.ndarray:
+    """:func:`word_hash` of each of ``words``, each distinct word hashed once."""
+    blake2b = hashlib.blake2b
+    distinct = {w: int.from_bytes(blake2b(w.encode("utf-8"), digest_size=8).digest(), "little")
+                for w in dict.fromkeys(words)}
+    return np.fromiter(map(distinct.__getitem__, words), dtype=np.uint64, count=len(words))
 
 
 def _normalize_words(words: list[str]) -> list[str]:
@@ -371,8 +374,9 @@ class Lexicon:
         index = self._index
         new = [t for t in dict.fromkeys(tokens) if t not in index]
         if new:
-            words = [t for t in new if is_word(t)]
-            index.update((t, 0) for t in new if not is_word(t))
+            word = [is_word(t) for t in new]
+            words = [t for t, w in zip(new, word) if w]
+            index.update((t, 0) for t, w in zip(new, word) if not w)
             if words:
                 first_new = self._n
                 self._add_words(words)
