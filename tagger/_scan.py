@@ -21,21 +21,34 @@ __all__ = ["SEPARATOR", "Runs", "scan", "spell"]
 SEPARATOR = "\x00"  # ends every part of a batch, and always ends a run
 
 # A run's hash is sum(code[i] * B**i) over its characters (i counted from the run's
-# start), in wrapping uint64. Hashes only index in-memory tables (they are never saved),
-# so the base can change between versions.
+# start), in wrapping uint64. It is computed from prefix sums over the whole batch,
+# P[k] = sum(code[j] * B**j for j < k), as (P[end] - P[start]) * B**-start: B is odd, so
+# it has an inverse modulo 2**64. Hashes only index in-memory tables (they are never
+# saved), so the base can change between versions.
 _BASE = 0x100000001B3
+_INVERSE = pow(_BASE, -1, 1 << 64)
 _POWERS = np.ones(1, dtype=np.uint64)
+_INVERSE_POWERS = np.ones(1, dtype=np.uint64)
 
 
-def _powers(n: int) -> np.ndarray:
-    """B**i (mod 2**64) for i < n, grown on demand."""
-    global _POWERS
+def _powers(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """B**i and B**-i (mod 2**64) for i < n; tables up to _CACHED long are kept."""
+    global _POWERS, _INVERSE_POWERS
     if len(_POWERS) < n:
-        powers = np.ones(max(n, 2 * len(_POWERS), 64), dtype=np.uint64)
-        with np.errstate(over="ignore"):
-            powers[1:] = np.cumprod(np.full(len(powers) - 1, _BASE, dtype=np.uint64))
-        _POWERS = powers
-    return _POWERS[:n]
+        size = max(n, min(2 * len(_POWERS), _CACHED), 64)
+        tables = []
+        for base in (_BASE, _INVERSE):
+            powers = np.ones(size, dtype=np.uint64)
+            with np.errstate(over="ignore"):
+                powers[1:] = np.cumprod(np.full(size - 1, base, dtype=np.uint64))
+            tables.append(powers)
+        if size > _CACHED:
+            return tables[0], tables[1]
+        _POWERS, _INVERSE_POWERS = tables
+    return _POWERS[:n], _INVERSE_POWERS[:n]
+
+
+_CACHED = 1 << 21  # a group of parts is about _GROUP_CHARS long; one huge part may be longer
 
 
 @dataclass
@@ -98,19 +111,15 @@ def _scan(parts: Sequence[str], classes: np.ndarray, mark: int, skip: int) -> Ru
     # same runs whatever else is in the batch.
     run_start = np.flatnonzero(np.concatenate([[True], (cls[1:] != cls[:-1]) | (codes[:-1] == 0)]))
     run_end = np.append(run_start[1:], len(codes))
-    # each character's place in its run: 0 at a run's start, then counting up
-    step = np.ones(len(codes), dtype=np.int64)
-    step[run_start[1:]] = 1 - (run_end - run_start)[:-1]
-    place = np.cumsum(step) - 1
+    powers, inverse = _powers(len(codes))
     with np.errstate(over="ignore"):
-        total = np.concatenate([np.zeros(1, dtype=np.uint64),
-                                np.cumsum(codes * _powers(int(place.max(initial=0)) + 1)[place])])
+        total = np.concatenate([np.zeros(1, dtype=np.uint64), np.cumsum(codes * powers)])
     wanted = np.flatnonzero(cls[run_start] != skip)
     start, end = run_start[wanted], run_end[wanted]
     with np.errstate(over="ignore"):
-        keys = total[end] - total[start]
-    separators = np.cumsum(codes == 0)
-    part = separators[start] - (codes[start] == 0)  # separators before the run
+        keys = (total[end] - total[start]) * inverse[start]
+    separators = np.flatnonzero(codes == 0)
+    part = np.searchsorted(separators, start)  # separators before the run
     if kept is not None:
         start, end = kept[start], kept[end - 1] + 1
     return Runs(joined, cls[run_start[wanted]], start, end, keys, part)

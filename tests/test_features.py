@@ -193,3 +193,22 @@ def test_the_hash_minus_two_to_the_31_gets_scikit_learn_column():
     for n in (1, 7, 1 << 10, 1 << 20, 1000003):
         # scikit-learn's special case for abs(-2**31)
         assert _column(np.array([-(1 << 31)], dtype=np.int32), n)[0] == (2147483647 - (n - 1)) % n
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(_TEXT, max_size=6), st.sampled_from([1 << 21, 8]))
+def test_scan_hashes_each_run_from_its_own_characters(texts, cached):
+    import tagger._scan as scan_module
+    from tagger.normalize import raw_token_classes
+
+    classes = raw_token_classes(0, 1, 2)
+    old = scan_module._CACHED
+    scan_module._CACHED = cached  # also tables computed afresh for a long batch
+    try:
+        runs = scan_module.scan(texts, classes, mark=2, skip=0)
+    finally:
+        scan_module._CACHED = old
+    for key, begin, end in zip(runs.keys.tolist(), runs.begin.tolist(), runs.end.tolist()):
+        chars = [ord(c) for c in runs.text[begin:end] if classes[min(ord(c), 0xFFFF)] != 2]
+        expected = sum(c * pow(scan_module._BASE, i, 1 << 64) for i, c in enumerate(chars))
+        assert key == expected % (1 << 64)
