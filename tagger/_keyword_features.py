@@ -145,9 +145,11 @@ def doc_salted(keys: np.ndarray, doc: np.ndarray) -> np.ndarray:
         return keys ^ (doc.astype(np.uint64) * _DOC_SALT)
 
 
-def _sorted_search(table: np.ndarray, keys: np.ndarray) -> np.ndarray:
-    """np.searchsorted with the queries sorted first (much faster on large tables)."""
-    order = np.argsort(keys)
+def _sorted_search(table: np.ndarray, keys: np.ndarray, order: np.ndarray | None = None) -> np.ndarray:
+    """np.searchsorted with the queries sorted first (much faster on large tables);
+    ``order`` is ``np.argsort(keys)`` if the caller has it already."""
+    if order is None:
+        order = np.argsort(keys)
     pos = np.empty(len(keys), dtype=np.intp)
     pos[order] = np.searchsorted(table, keys[order])
     return pos
@@ -161,11 +163,13 @@ def _member(keys: np.ndarray, pool: np.ndarray) -> np.ndarray:
     return pool[np.minimum(np.searchsorted(pool, keys), len(pool) - 1)] == keys
 
 
-def lookup(keys: np.ndarray, table_keys: np.ndarray, *columns: np.ndarray) -> list[np.ndarray]:
-    """Values of ``keys`` in each column of a table sorted by key; 0 where absent."""
+def lookup(keys: np.ndarray, table_keys: np.ndarray, *columns: np.ndarray,
+           order: np.ndarray | None = None) -> list[np.ndarray]:
+    """Values of ``keys`` in each column of a table sorted by key; 0 where absent
+    (``order``: ``np.argsort(keys)``, to share one sort among several tables)."""
     if len(table_keys) == 0:
         return [np.zeros(len(keys), dtype=col.dtype) for col in columns]
-    pos = _sorted_search(table_keys, keys)
+    pos = _sorted_search(table_keys, keys, order)
     np.minimum(pos, len(table_keys) - 1, out=pos)
     found = table_keys[pos] == keys
     return [np.where(found, col[pos], 0) for col in columns]
@@ -491,6 +495,7 @@ class Candidates:
     start: np.ndarray       # per article: as in Batch
     size: np.ndarray
     title_len: np.ndarray
+    words: tuple | None = None  # per candidate: see words_of
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -575,13 +580,14 @@ def extract(b: Batch, lex: Lexicon, max_ngram: int = 3) -> Candidates:
     if len(p3):
         wholes.append((row[2, p3], (row[1, p3], row[1, p3 + 1], row[0, p3], row[0, p3 + 2])))
     pairs = [np.zeros(0, dtype=np.int64)]
+    shift = max(k, 1).bit_length()  # a pair packed as whole << shift | part
     for whole, parts in wholes:
         for part in parts:
             ok = part >= 0
-            pairs.append(whole[ok] * k + part[ok])
+            pairs.append((whole[ok] << shift) | part[ok])
     pairs = np.sort(np.concatenate(pairs))
     pairs = pairs[np.append(True, pairs[1:] != pairs[:-1])] if len(pairs) else pairs
-    pair_whole, pair_part = pairs // max(k, 1), pairs % max(k, 1)
+    pair_whole, pair_part = pairs >> shift, pairs & ((1 << shift) - 1)
     np.maximum.at(sup, pair_part, tf[pair_whole])
     np.maximum.at(sub, pair_whole, tf[pair_part])
     return Candidates(doc, sk[group], sn[group], tf, tf_title, sp[group], first_body,
@@ -629,10 +635,12 @@ def context_keys(c: Candidates, lex: Lexicon) -> np.ndarray:
 
 def words_of(c: Candidates) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Lexicon rows of each candidate's first, middle and last word (first occurrence)."""
-    w0 = c.ids[c.first]
-    w1 = np.where(c.n >= 2, c.ids[np.minimum(c.first + 1, len(c.ids) - 1)], w0)
-    w2 = np.where(c.n >= 3, c.ids[np.minimum(c.first + 2, len(c.ids) - 1)], w1)
-    return w0, w1, w2
+    if c.words is None:
+        w0 = c.ids[c.first]
+        w1 = np.where(c.n >= 2, c.ids[np.minimum(c.first + 1, len(c.ids) - 1)], w0)
+        w2 = np.where(c.n >= 3, c.ids[np.minimum(c.first + 2, len(c.ids) - 1)], w1)
+        c.words = (w0, w1, w2)
+    return c.words
 
 
 def features(c: Candidates, lex: Lexicon, df, tdf, ntag, ctx_count, ctx_tagged,

@@ -393,8 +393,10 @@ class KeywordModel:
         return kf.extract(b, self._lex, self.max_ngram)
 
     def _features(self, c: kf.Candidates) -> np.ndarray:
-        df, = kf.lookup(c.keys, self.phrase_keys_, self.phrase_df_)
-        tdf, ntag = kf.lookup(c.keys, self.tag_stat_keys_, self.tag_stat_tdf_, self.tag_stat_ntag_)
+        order = np.argsort(c.keys)
+        df, = kf.lookup(c.keys, self.phrase_keys_, self.phrase_df_, order=order)
+        tdf, ntag = kf.lookup(c.keys, self.tag_stat_keys_, self.tag_stat_tdf_, self.tag_stat_ntag_,
+                              order=order)
         ctx_n, ctx_t = kf.context_stats(c, self._lex)
         return kf.features(c, self._lex, df, tdf, ntag, ctx_n, ctx_t, self.n_docs_, self.prior_,
                            _ALPHA, _CTX_ALPHA)
