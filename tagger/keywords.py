@@ -123,7 +123,7 @@ class KeywordModel:
 
     def __init__(self, max_keywords: int = 8, threshold: float | None = None, max_ngram: int = 3,
                  C: float = 0.1, min_df: int = 5, folds: int = 5, random_state: int = 0,
-                 rerank: int = 20, trees: int = 150):
+                 rerank: int = 20, trees: int = 75):
         self.max_keywords = max_keywords
         self.threshold = threshold
         self.max_ngram = max_ngram
