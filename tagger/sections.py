@@ -288,11 +288,13 @@ class SectionModel:
         model.featurizer_.word_idf_ = word_idf
         model.featurizer_.known_ = {r: (words[i] if i >= 0 else "") for r, i in zip(raw, word_of.tolist())}
         model._lexicon_words, model._lexicon_scores = words, scores
-        model._scorer = None
         if _probe(model.featurizer_) != probe:
             raise ModelFormatError(
                 "the model hashes n-grams differently from this version of tagger; "
                 "retrain it with 'tagger train'")
+        # Built now rather than at the first prediction, so that processes forked to
+        # predict share it instead of each building its own.
+        model._scorer = _Scorer(model.featurizer_, model.coef_, words, scores, word_of=word_of)
         return model
 
 
@@ -310,7 +312,8 @@ class _Scorer:
     """
 
     def __init__(self, featurizer: Featurizer, coef: np.ndarray, words: Sequence[str] = (),
-                 scores: np.ndarray | None = None, max_words: int = 1_000_000):
+                 scores: np.ndarray | None = None, max_words: int = 1_000_000,
+                 word_of: np.ndarray | None = None):
         cfg = featurizer.config
         self.featurizer = featurizer
         self.char_coef = np.ascontiguousarray(coef[:, :cfg.n_char].T)
@@ -320,7 +323,9 @@ class _Scorer:
         self.word_coef = np.ascontiguousarray(coef[:, cfg.n_char:].T, dtype=np.float64)
         self.n_classes = coef.shape[0]
         self.max_words = max_words
-        self._prefill = (list(words), scores)
+        # ``word_of``: for each raw token of featurizer.known_, the index of its word in
+        # ``words`` (-1: no word), which spares looking the lexicon's words up by string.
+        self._prefill = (list(words), scores, word_of)
         self._lock = threading.Lock()
         self._clear()
 
@@ -329,8 +334,8 @@ class _Scorer:
         self.raw_ids: dict[int, int] = {}  # raw token hash -> word id, beyond the lexicon
         self.size = 0
         self._grow(1024)
-        words, scores = self._prefill
-        self._words(words, scores)
+        words, scores, word_of = self._prefill
+        word_ids = self._words(words, scores)
         # the lexicon's raw tokens: their hashes, sorted, and word ids
         self.lexicon_keys = np.zeros(0, dtype=np.uint64)
         self.lexicon_ids = np.zeros(0, dtype=np.int64)
@@ -339,8 +344,14 @@ class _Scorer:
             raw = raw_codes(list(known), 2)
             single = np.flatnonzero(raw.lengths == 1)  # entries that read as one raw token
             token = (np.cumsum(raw.lengths) - 1)[single]
-            normal = list(known.values())
-            ids = self._words([normal[i] for i in single.tolist()])
+            if word_of is not None:
+                of = word_of[single]
+                ids = word_ids[np.maximum(of, 0)]
+                if (of < 0).any():
+                    ids[of < 0] = self._words([""])[0]
+            else:
+                normal = list(known.values())
+                ids = self._words([normal[i] for i in single.tolist()])
             keys = raw.keys[raw.codes[token]]
             order = np.argsort(keys, kind="stable")
             self.lexicon_keys, self.lexicon_ids = keys[order], ids[order]

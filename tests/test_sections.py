@@ -125,3 +125,16 @@ def test_predict_before_fit_raises():
 def test_predict_never_fails(tiny_model, text):
     proba = tiny_model.predict_proba([text])
     assert abs(proba.sum() - 1) < 1e-5
+
+
+def test_a_loaded_model_maps_its_lexicon_as_a_fresh_scorer_would(tiny_model):
+    from tagger.sections import _Scorer
+
+    loaded = SectionModel.from_state(*tiny_model.to_state())
+    ready = loaded._scorer  # built at load, from the stored word index of each raw token
+    assert ready is not None and len(ready.lexicon_keys) > 0
+    fresh = _Scorer(loaded.featurizer_, loaded.coef_, loaded._lexicon_words,
+                    loaded._lexicon_scores)  # looks every word up by its string
+    assert ready.lexicon_keys.tolist() == fresh.lexicon_keys.tolist()
+    assert ready.lexicon_ids.tolist() == fresh.lexicon_ids.tolist()
+    assert ready.word_ids == fresh.word_ids
