@@ -56,7 +56,7 @@ class SectionModel:
     """
 
     def __init__(self, features: FeatureConfig | None = None, alpha: float = 2e-6,
-                 epochs: int = 3, class_weight: str | None = "balanced",
+                 epochs: int = 2, class_weight: str | None = "balanced",
                  calibration: float = 0.1, max_calibration: int = 5000, seed: int = 0,
                  batch_size: int = 2000, n_jobs: int = 2, lexicon_size: int = 150_000):
         self.features = features

@@ -53,7 +53,7 @@ def train(
     seed: int = 0,
     features: FeatureConfig | None = None,
     alpha: float = 2e-6,
-    epochs: int = 3,
+    epochs: int = 2,
     max_keywords: int = 8,
     progress: Progress | None = None,
 ) -> TrainResult:
@@ -119,7 +119,7 @@ def train_streaming(
     seed: int = 0,
     features: FeatureConfig | None = None,
     alpha: float = 2e-6,
-    epochs: int = 3,
+    epochs: int = 2,
     batch_size: int = 2000,
     shuffle_buffer: int = 20_000,
     progress: Progress | None = None,

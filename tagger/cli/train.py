@@ -26,7 +26,7 @@ def train(
     test_size: Annotated[float, typer.Option("--test-size", min=0.0, max=0.9, help="Share of rows held out for evaluation (stratified).")] = 0.2,
     seed: Annotated[int, typer.Option("--seed", help="Random seed of the held-out split.")] = 0,
     alpha: Annotated[float, typer.Option("--alpha", min=1e-9, help="L2 penalty of the section classifier (smaller fits the training data more closely).")] = 2e-6,
-    epochs: Annotated[int, typer.Option("--epochs", min=1, help="Passes over the training data.")] = 3,
+    epochs: Annotated[int, typer.Option("--epochs", min=1, help="Passes over the training data.")] = 2,
     max_keywords: Annotated[int, typer.Option("--max-keywords", min=1, help="Most keywords per article.")] = 8,
     streaming: Annotated[bool, typer.Option("--streaming", help="Read the data in chunks on every pass instead of loading it: for corpora bigger than memory (no duplicate removal, no keyword model).")] = False,
     force: Annotated[bool, typer.Option("--force", help="Replace --out if it exists.")] = False,
