@@ -43,7 +43,7 @@ def _powers(n: int) -> tuple[np.ndarray, np.ndarray]:
                 powers[1:] = np.cumprod(np.full(size - 1, base, dtype=np.uint64))
             tables.append(powers)
         if size > _CACHED:
-            return tables[0], tables[1]
+            return tables[0][:n], tables[1][:n]
         _POWERS, _INVERSE_POWERS = tables
     return _POWERS[:n], _INVERSE_POWERS[:n]
 
