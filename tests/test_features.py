@@ -202,12 +202,14 @@ def test_scan_hashes_each_run_from_its_own_characters(texts, cached):
     from tagger.normalize import raw_token_classes
 
     classes = raw_token_classes(0, 1, 2)
-    old = scan_module._CACHED
-    scan_module._CACHED = cached  # also tables computed afresh for a long batch
+    saved = scan_module._CACHED, scan_module._POWERS, scan_module._INVERSE_POWERS
+    # Tables grown from scratch, and (cached=8) computed afresh for a batch too long to keep.
+    scan_module._CACHED = cached
+    scan_module._POWERS = scan_module._INVERSE_POWERS = np.ones(1, dtype=np.uint64)
     try:
         runs = scan_module.scan(texts, classes, mark=2, skip=0)
     finally:
-        scan_module._CACHED = old
+        scan_module._CACHED, scan_module._POWERS, scan_module._INVERSE_POWERS = saved
     for key, begin, end in zip(runs.keys.tolist(), runs.begin.tolist(), runs.end.tolist()):
         chars = [ord(c) for c in runs.text[begin:end] if classes[min(ord(c), 0xFFFF)] != 2]
         expected = sum(c * pow(scan_module._BASE, i, 1 << 64) for i, c in enumerate(chars))
