@@ -3,7 +3,7 @@
     python benchmarks/training_memory.py --data-dir ../shared/data
 
 Runs `tagger train` on SANAD-AlKhaleej and ANT multi-outlet with the bundled model's
-settings (title column, editor tags, the shared label map, --alpha 1e-5, --epochs 3) in a child
+settings (title column, editor tags, the shared label map, --alpha 2e-5, --epochs 3) in a child
 process and reports its wall time and peak RSS (ru_maxrss, read once the child has
 exited; this process stays small, so the figure is the child's own). The model is written
 to a temporary directory and its held-out metrics are printed from its meta.json.
@@ -34,7 +34,7 @@ def main() -> None:
                    "--data", str(args.data_dir / "ant_multisource.parquet"),
                    "--title-col", "title", "--tags-col", "tags",
                    "--label-map", str(ROOT / "data" / "label_map.json"),
-                   "--alpha", "1e-5", "--epochs", "3", "--out", str(out)]
+                   "--alpha", "2e-5", "--epochs", "3", "--out", str(out)]
         started = time.perf_counter()
         subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
         seconds = time.perf_counter() - started
