@@ -29,7 +29,7 @@ TEXTS = [
     "أطلقت الشركة هاتفا ذكيا جديدا بمعالج أسرع وبطارية أكبر",
     "حذرت وزارة الصحة من انتشار الإنفلونزا مع دخول فصل الشتاء",
 ]
-N = 1500  # about two seconds of work: room to signal a run before it ends
+N = 6000  # a few seconds of work (batches of 2): room to signal a run before it ends
 
 
 def complete_rows(path: Path) -> int:
