@@ -34,6 +34,29 @@ def run_tagger(args: list, cwd: Path, stdin: bytes | None = None,
                           input=stdin or b"", capture_output=True, timeout=timeout, env=tagger_env())
 
 
+class ColdRun:
+    """``python -m tagger ARGS`` started in ``cwd`` and left running: ``pid`` to signal
+    it, :meth:`wait` for its result. Output goes to temporary files, not pipes, so a run
+    that writes a lot cannot block while nobody reads."""
+
+    def __init__(self, args: list, cwd: Path):
+        self.args = args
+        self._out, self._err = tempfile.TemporaryFile(), tempfile.TemporaryFile()
+        self._proc = subprocess.Popen([sys.executable, "-m", "tagger", *map(_arg, args)],
+                                      cwd=cwd, stdin=subprocess.DEVNULL, stdout=self._out,
+                                      stderr=self._err, env=tagger_env())
+        self.pid = self._proc.pid
+
+    def wait(self, timeout: float = 180) -> subprocess.CompletedProcess:
+        code = self._proc.wait(timeout=timeout)
+        output = []
+        for fh in (self._out, self._err):
+            fh.seek(0)
+            output.append(fh.read())
+            fh.close()
+        return subprocess.CompletedProcess(self.args, code, *output)
+
+
 def _arg(value):
     return value if isinstance(value, bytes) else str(value)
 

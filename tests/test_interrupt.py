@@ -1,7 +1,7 @@
 """A batch prediction stopped half-way, by Ctrl-C or by SIGKILL, then resumed.
 
-Through the real command line in processes of their own (the signalled ones forked from a
-warm interpreter, see tests/cli_processes.py; the last one a cold ``python -m tagger``):
+Through the real command line, each run a ``python -m tagger`` process of its own, as a
+user starts it from a shell:
 the output file is never half-written (it stays the previous complete one until a run
 finishes), and ``--resume`` completes the run with every input row exactly once, in order,
 as an uninterrupted run would have.
@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
-from cli_processes import run_tagger
+from cli_processes import ColdRun, run_tagger
 
 from tagger.api import Tagger
 
@@ -54,7 +54,7 @@ def stop_after(run, partial: Path, rows: int, sig: int):
 
 
 def test_interrupted_and_killed_runs_leave_no_corrupt_output_and_resume_completes(
-        tmp_path, sample_model_dir, warm_tagger):
+        tmp_path, sample_model_dir):
     ids = [f"row-{i:04d}" for i in range(N)]
     texts = [f"{TEXTS[i % len(TEXTS)]} {i}" for i in range(N)]
     src = tmp_path / "big.jsonl"
@@ -68,7 +68,7 @@ def test_interrupted_and_killed_runs_leave_no_corrupt_output_and_resume_complete
             "--batch-size", "2"]
 
     # Ctrl-C: one line saying how to go on, exit code 130, the previous output untouched.
-    result = stop_after(warm_tagger.start(args, tmp_path), partial, 30, signal.SIGINT)
+    result = stop_after(ColdRun(args, tmp_path), partial, 30, signal.SIGINT)
     err = result.stderr.decode("utf-8", "replace")
     assert result.returncode == 130, err
     lines = err.splitlines()
@@ -80,7 +80,7 @@ def test_interrupted_and_killed_runs_leave_no_corrupt_output_and_resume_complete
     assert out.read_text(encoding="utf-8") == previous
 
     # SIGKILL during the resumed run: no chance to clean up, and still nothing corrupt.
-    result = stop_after(warm_tagger.start([*args, "--resume"], tmp_path), partial, first + 30,
+    result = stop_after(ColdRun([*args, "--resume"], tmp_path), partial, first + 30,
                         signal.SIGKILL)
     assert result.returncode == -signal.SIGKILL
     second = complete_rows(partial)
