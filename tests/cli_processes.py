@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -42,9 +43,13 @@ class ColdRun:
     def __init__(self, args: list, cwd: Path):
         self.args = args
         self._out, self._err = tempfile.TemporaryFile(), tempfile.TemporaryFile()
+        # A shell starts background jobs with SIGINT ignored, and that is inherited: CI
+        # scripts run that way would hand the run a Ctrl-C it cannot receive. A user's
+        # terminal delivers it, so the run starts with the default action.
         self._proc = subprocess.Popen([sys.executable, "-m", "tagger", *map(_arg, args)],
                                       cwd=cwd, stdin=subprocess.DEVNULL, stdout=self._out,
-                                      stderr=self._err, env=tagger_env())
+                                      stderr=self._err, env=tagger_env(),
+                                      preexec_fn=_default_sigint)
         self.pid = self._proc.pid
 
     def wait(self, timeout: float = 180) -> subprocess.CompletedProcess:
@@ -55,6 +60,10 @@ class ColdRun:
             output.append(fh.read())
             fh.close()
         return subprocess.CompletedProcess(self.args, code, *output)
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _arg(value):
