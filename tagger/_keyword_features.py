@@ -118,10 +118,12 @@ _DOC_SALT = np.uint64(0xD6E8FEB86659FD93)
 _LOW48 = np.uint64((1 << 48) - 1)
 
 
-@functools.lru_cache(maxsize=1 << 18)
-def word_hash(word: str) -> int:
+def _blake2b_64(word: str) -> int:
     """Stable 64-bit hash of a normalised word (the same in every process)."""
     return int.from_bytes(hashlib.blake2b(word.encode("utf-8"), digest_size=8).digest(), "little")
+
+
+word_hash = functools.lru_cache(maxsize=1 << 18)(_blake2b_64)
 
 
 def phrase_hash(h1: np.ndarray, h2: np.ndarray | None = None,
@@ -184,9 +186,7 @@ _CLITIC_START = frozenset(prefix[0] for prefix, _ in _PREFIXES)
 
 def _hashes(words: list[str]) -> np.ndarray:
     """:func:`word_hash` of each of ``words``, each distinct word hashed once."""
-    blake2b = hashlib.blake2b
-    distinct = {w: int.from_bytes(blake2b(w.encode("utf-8"), digest_size=8).digest(), "little")
-                for w in dict.fromkeys(words)}
+    distinct = {w: _blake2b_64(w) for w in dict.fromkeys(words)}
     return np.fromiter(map(distinct.__getitem__, words), dtype=np.uint64, count=len(words))
 
 
