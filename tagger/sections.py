@@ -158,8 +158,11 @@ class SectionModel:
         fz.known_ = {raw: normalize_word(raw) for raw in top}
         fz.raw_counts = {}
         self._lexicon_words = list(dict.fromkeys(w for w in fz.known_.values() if w))
-        self._scorer = _Scorer(fz, self.coef_)
-        self._lexicon_scores = self._scorer.word_scores(self._lexicon_words)
+        index = {w: i for i, w in enumerate(self._lexicon_words)}
+        self._lexicon_word_of = np.array([index.get(w, -1) for w in fz.known_.values()],
+                                         dtype=np.int64)
+        self._lexicon_scores = _char_scores(fz, self.coef_, self._lexicon_words)
+        self._scorer = None
 
     @staticmethod
     def _calibrate(featurizer, svm, classes, held, progress) -> float:
@@ -196,7 +199,7 @@ class SectionModel:
         self._check_fitted()
         if getattr(self, "_scorer", None) is None:
             self._scorer = _Scorer(self.featurizer_, self.coef_, self._lexicon_words,
-                                   self._lexicon_scores)
+                                   self._lexicon_scores, self._lexicon_word_of)
         scores, n_arabic = self._scorer.scores(texts)
         return scores + self.intercept_, n_arabic
 
@@ -238,18 +241,16 @@ class SectionModel:
             "char_idf": fz.char_idf_.astype(np.float16),
             "word_idf": fz.word_idf_.astype(np.float16),
         }
-        raw = list(fz.known_)
-        index = {w: i for i, w in enumerate(self._lexicon_words)}
-        arrays["lexicon_raw"] = _pack(raw)
-        arrays["lexicon_word"] = np.array([index.get(fz.known_[r], -1) for r in raw], dtype=np.int32)
+        arrays["lexicon_raw"] = _pack(list(fz.known_))
+        arrays["lexicon_word"] = self._lexicon_word_of.astype(np.int32)
         arrays["lexicon_words"] = _pack(self._lexicon_words)
         # Scores from the arrays as saved (float16), so that a loaded model scores lexicon
         # words and other words alike, and saving a loaded model changes nothing.
         as_saved = Featurizer(fz.config)
         as_saved.char_idf_ = arrays["char_idf"].astype(np.float32)
         as_saved.word_idf_ = arrays["word_idf"].astype(np.float32)
-        saved = _Scorer(as_saved, arrays["coef"].astype(np.float32))
-        arrays["lexicon_scores"] = saved.word_scores(self._lexicon_words).astype(np.float32)
+        arrays["lexicon_scores"] = _char_scores(as_saved, arrays["coef"].astype(np.float32),
+                                                self._lexicon_words).astype(np.float32)
         return config, arrays
 
     @classmethod
@@ -288,13 +289,14 @@ class SectionModel:
         model.featurizer_.word_idf_ = word_idf
         model.featurizer_.known_ = {r: (words[i] if i >= 0 else "") for r, i in zip(raw, word_of.tolist())}
         model._lexicon_words, model._lexicon_scores = words, scores
+        model._lexicon_word_of = word_of
         if _probe(model.featurizer_) != probe:
             raise ModelFormatError(
                 "the model hashes n-grams differently from this version of tagger; "
                 "retrain it with 'tagger train'")
         # Built now rather than at the first prediction, so that processes forked to
         # predict share it instead of each building its own.
-        model._scorer = _Scorer(model.featurizer_, model.coef_, words, scores, word_of=word_of)
+        model._scorer = _Scorer(model.featurizer_, model.coef_, words, scores, word_of)
         return model
 
 
@@ -305,15 +307,16 @@ class _Scorer:
     is the weighted mean of per-word scores. Every word seen gets an id with its score
     row, word hash and whether it is Arabic; every raw token seen maps, by its hash (see
     :func:`tagger.features.raw_codes`), to the id of its normalised word. The model's
-    lexicon (raw tokens and scores of the commonest training words) is loaded in from the
-    start as a sorted array of hashes; later tokens go to a dictionary. A batch is then a
-    binary search and a dictionary lookup per distinct raw token, and array arithmetic.
-    The tables are bounded, and reset to the lexicon when full.
+    lexicon is loaded in from the start: ``words`` and their char ``scores`` (one row
+    each), and ``word_of``, for each raw token of ``featurizer.known_``, the index of its
+    word in ``words`` (-1: it normalises to nothing); its raw tokens become a sorted array
+    of hashes, later tokens go to a dictionary. A batch is then a binary search and a
+    dictionary lookup per distinct raw token, and array arithmetic. The tables are
+    bounded, and reset to the lexicon when full.
     """
 
-    def __init__(self, featurizer: Featurizer, coef: np.ndarray, words: Sequence[str] = (),
-                 scores: np.ndarray | None = None, max_words: int = 1_000_000,
-                 word_of: np.ndarray | None = None):
+    def __init__(self, featurizer: Featurizer, coef: np.ndarray, words: Sequence[str],
+                 scores: np.ndarray, word_of: np.ndarray, max_words: int = 1_000_000):
         cfg = featurizer.config
         self.featurizer = featurizer
         self.char_coef = np.ascontiguousarray(coef[:, :cfg.n_char].T)
@@ -323,9 +326,7 @@ class _Scorer:
         self.word_coef = np.ascontiguousarray(coef[:, cfg.n_char:].T, dtype=np.float64)
         self.n_classes = coef.shape[0]
         self.max_words = max_words
-        # ``word_of``: for each raw token of featurizer.known_, the index of its word in
-        # ``words`` (-1: no word), which spares looking the lexicon's words up by string.
-        self._prefill = (list(words), scores, word_of)
+        self._prefill = (list(words), scores, np.asarray(word_of, dtype=np.int64))
         self._lock = threading.Lock()
         self._clear()
 
@@ -344,14 +345,10 @@ class _Scorer:
             raw = raw_codes(list(known), 2)
             single = np.flatnonzero(raw.lengths == 1)  # entries that read as one raw token
             token = (np.cumsum(raw.lengths) - 1)[single]
-            if word_of is not None:
-                of = word_of[single]
-                ids = word_ids[np.maximum(of, 0)]
-                if (of < 0).any():
-                    ids[of < 0] = self._words([""])[0]
-            else:
-                normal = list(known.values())
-                ids = self._words([normal[i] for i in single.tolist()])
+            of = word_of[single]
+            ids = word_ids[np.maximum(of, 0)] if len(word_ids) else np.zeros(len(of), np.int64)
+            if (of < 0).any():
+                ids[of < 0] = self._words([""])[0]
             keys = raw.keys[raw.codes[token]]
             order = np.argsort(keys, kind="stable")
             self.lexicon_keys, self.lexicon_ids = keys[order], ids[order]
@@ -393,11 +390,6 @@ class _Scorer:
             self.size = end
         return np.fromiter(map(ids.__getitem__, words), dtype=np.int64, count=len(words))
 
-    def word_scores(self, words: Sequence[str]) -> np.ndarray:
-        with self._lock:
-            ids = self._words(list(words))  # may grow the table: look it up afterwards
-            return self.table[ids]
-
     def _token_ids(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Each token's word id, and its article, for the first ``max_words`` of each text."""
         raw = raw_codes(texts, self.featurizer.config.max_words)
@@ -436,6 +428,14 @@ class _Scorer:
                 words = fz.weigh_words(word_counts(self.hashes[ids], doc_of, n, cfg))
                 out += words.astype(np.float64) @ self.word_coef
         return out, n_arabic
+
+
+def _char_scores(featurizer: Featurizer, coef: np.ndarray, words: Sequence[str]) -> np.ndarray:
+    """Each word's char block scores (words x classes): its n-gram vector times ``coef``."""
+    if not featurizer.config.n_char or not words:
+        return np.zeros((len(words), coef.shape[0]), dtype=np.float32)
+    return featurizer.word_vectors(words) @ np.ascontiguousarray(
+        coef[:, :featurizer.config.n_char].T)
 
 
 def _probe(featurizer: Featurizer) -> list[list[int]]:

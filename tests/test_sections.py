@@ -127,14 +127,20 @@ def test_predict_never_fails(tiny_model, text):
     assert abs(proba.sum() - 1) < 1e-5
 
 
-def test_a_loaded_model_maps_its_lexicon_as_a_fresh_scorer_would(tiny_model):
-    from tagger.sections import _Scorer
+def test_the_lexicon_maps_each_raw_token_to_its_normalised_word(tiny_model):
+    from tagger.normalize import normalize_word
 
+    for model in (tiny_model, SectionModel.from_state(*tiny_model.to_state())):
+        known, words = model.featurizer_.known_, model._lexicon_words
+        assert len(model._lexicon_word_of) == len(known) > 0
+        for raw, i in zip(known, model._lexicon_word_of.tolist()):
+            assert (words[i] if i >= 0 else "") == normalize_word(raw)
+
+
+def test_a_loaded_model_scores_as_the_fitted_one(tiny_model):
+    texts = ["سجل اللاعب هدفا في المباراة", "ارتفع سعر النفط في الاسواق", "كلمة جديدة تماما"]
     loaded = SectionModel.from_state(*tiny_model.to_state())
-    ready = loaded._scorer  # built at load, from the stored word index of each raw token
-    assert ready is not None and len(ready.lexicon_keys) > 0
-    fresh = _Scorer(loaded.featurizer_, loaded.coef_, loaded._lexicon_words,
-                    loaded._lexicon_scores)  # looks every word up by its string
-    assert ready.lexicon_keys.tolist() == fresh.lexicon_keys.tolist()
-    assert ready.lexicon_ids.tolist() == fresh.lexicon_ids.tolist()
-    assert ready.word_ids == fresh.word_ids
+    assert loaded._scorer is not None  # built at load
+    fitted = tiny_model.decision_function(texts)
+    np.testing.assert_allclose(loaded.decision_function(texts), fitted, atol=2e-2)
+    assert loaded.predict(texts) == tiny_model.predict(texts)
