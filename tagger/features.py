@@ -446,10 +446,11 @@ def word_counts(hashes: np.ndarray, doc_of: np.ndarray, n_docs: int,
     and article (tokens in order)."""
     if len(hashes) == 0:
         return sp.csr_matrix((n_docs, config.n_word), dtype=np.float32)
-    cols, rows = [hashes % config.n_word], [doc_of]
+    mask = config.n_word - 1  # n_word is a power of two: & mask is % n_word, and faster
+    cols, rows = [hashes & mask], [doc_of]
     if config.word_bigrams and len(hashes) > 1:
         same_doc = doc_of[1:] == doc_of[:-1]
-        pair = ((hashes[:-1] * _BIGRAM_SALT) ^ hashes[1:]) % config.n_word
+        pair = ((hashes[:-1] * _BIGRAM_SALT) ^ hashes[1:]) & mask
         cols.append(pair[same_doc])
         rows.append(doc_of[1:][same_doc])
     return count_rows(np.concatenate(rows), np.concatenate(cols), n_docs, config.n_word)
@@ -471,15 +472,22 @@ def mean_weights(counts: sp.csr_matrix) -> sp.csr_matrix:
 def count_rows(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int) -> sp.csr_matrix:
     """Count matrix of (row, col) pairs: one sort of integer keys, faster than scipy's
     per-row sort and sum of duplicates."""
-    keys = np.sort(rows.astype(np.int64) * n_cols + cols)
+    # key = row * 2**bits + col: shifts and masks, where / and % by n_cols are slow
+    bits = max(int(n_cols) - 1, 0).bit_length()
+    keys = rows.astype(np.int64) << bits
+    keys |= cols
+    keys.sort()
     if len(keys) == 0:
         return sp.csr_matrix((n_rows, n_cols), dtype=np.float32)
-    starts = np.flatnonzero(np.concatenate([[True], keys[1:] != keys[:-1]]))
-    counts = np.diff(np.append(starts, len(keys))).astype(np.float32)
+    new = np.empty(len(keys), dtype=bool)
+    new[0] = True
+    np.not_equal(keys[1:], keys[:-1], out=new[1:])
+    starts = np.flatnonzero(new)
+    counts = np.diff(starts, append=len(keys)).astype(np.float32)
     distinct = keys[starts]
     indptr = np.zeros(n_rows + 1, dtype=np.int64)
-    np.cumsum(np.bincount(distinct // n_cols, minlength=n_rows), out=indptr[1:])
-    return sp.csr_matrix((counts, (distinct % n_cols).astype(np.int32), indptr),
+    np.cumsum(np.bincount(distinct >> bits, minlength=n_rows), out=indptr[1:])
+    return sp.csr_matrix((counts, (distinct & ((1 << bits) - 1)).astype(np.int32), indptr),
                          shape=(n_rows, n_cols))
 
 
