@@ -282,8 +282,11 @@ def ngram_columns(grams: Sequence[str], n_features: int) -> np.ndarray:
 
 def _column(h: np.ndarray, n_features: int) -> np.ndarray:
     """scikit-learn's column of a signed 32-bit hash: ``abs(h) % n_features`` (its special
-    case for -2**31 gives 2**31 % n_features, which int64 arithmetic gives anyway)."""
-    return np.abs(h.astype(np.int64)) % n_features
+    case for -2**31 gives 2**31 % n_features, which int64 arithmetic gives anyway). Our
+    widths are powers of two, so the remainder is a mask."""
+    if n_features & (n_features - 1):
+        return np.abs(h.astype(np.int64)) % n_features
+    return np.abs(h.astype(np.int64)) & (n_features - 1)
 
 
 def arabic_words(words: Sequence[str]) -> np.ndarray:
