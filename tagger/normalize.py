@@ -18,11 +18,12 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from typing import Sequence
 
 import numpy as np
 
-__all__ = ["normalize", "tokens", "raw_tokens", "normalize_word", "fold_letters",
-           "raw_token_classes"]
+__all__ = ["normalize", "tokens", "raw_tokens", "normalize_word", "normalize_words",
+           "fold_letters", "raw_token_classes"]
 
 # Harakat, Quranic annotation marks, superscript alef and tatweel carry no meaning for
 # topic or keyword matching and are written inconsistently across outlets.
@@ -127,6 +128,26 @@ def raw_token_classes(other: int, letter: int, mark: int) -> np.ndarray:
 def normalize_word(raw: str) -> str:
     """Normalise one raw token; may return several space-separated tokens or ''."""
     return " ".join(_TOKEN.findall(normalize(raw).lower()))
+
+
+_NOT_TOKEN = re.compile(r"[^a-z\u0621-\u064a\u0671-\u06d3\n]+")
+
+
+def normalize_words(raws: Sequence[str]) -> list[str]:
+    """:func:`normalize_word` of each raw token, in one pass over them all.
+
+    A newline composes with nothing and folding never makes one, so the tokens joined by
+    newlines normalise at once; a batch that needs NFKC, or holds a newline, goes token by
+    token.
+    """
+    if not raws:
+        return []
+    joined = "\n".join(raws)
+    if joined.count("\n") == len(raws) - 1 and unicodedata.is_normalized("NFKC", joined):
+        folded = fold_letters(joined)
+        if unicodedata.is_normalized("NFKC", folded):
+            return [part.strip(" ") for part in _NOT_TOKEN.sub(" ", folded.lower()).split("\n")]
+    return [normalize_word(raw) for raw in raws]
 
 
 def tokens(text: str) -> list[str]:

@@ -18,7 +18,7 @@ import numpy as np
 from .errors import DataError, ModelFormatError
 from .features import (FeatureConfig, Featurizer, arabic_words, count_rows, mean_weights,
                        raw_codes, word_counts, word_hashes)
-from .normalize import normalize_word
+from .normalize import normalize_word, normalize_words
 
 __all__ = ["SectionModel"]
 
@@ -406,7 +406,7 @@ class _Scorer:
                                     dtype=np.int64, count=len(rest))
         missing = np.flatnonzero(ids < 0)
         if len(missing):
-            ids[missing] = found = self._words([normalize_word(r) for r in raw.strings(missing)])
+            ids[missing] = found = self._words(normalize_words(raw.strings(missing)))
             self.raw_ids.update(zip(raw.keys[missing].tolist(), found.tolist()))
         return ids[raw.codes], np.repeat(np.arange(len(texts)), raw.lengths)
 

@@ -3,7 +3,7 @@ import unicodedata
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tagger.normalize import normalize, normalize_word, raw_tokens, tokens
+from tagger.normalize import normalize, normalize_word, normalize_words, raw_tokens, tokens
 
 ARABIC_ALPHABET = st.characters(min_codepoint=0x0600, max_codepoint=0x06FF)
 MIXED = st.lists(
@@ -86,3 +86,17 @@ def test_tokens_are_normalised_words(text):
     for token in tokens(text):
         assert token and " " not in token
         assert normalize_word(token) == token
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(MIXED, MIXED.map(raw_tokens).map("".join)), max_size=12))
+def test_normalize_words_normalises_a_batch_as_one_word_at_a_time(words):
+    assert normalize_words(words) == [normalize_word(w) for w in words]
+
+
+def test_normalize_words_on_typical_raw_tokens():
+    raws = ["الرئيسُ", "لـلاقتصاد", "Kelvin", "کتاب", "إ\u200cسلام", "", "مُ", "ی"]
+    # without presentation forms the batch is normalised in one pass; with one, word by word
+    for batch in (raws, raws + ["ﻻ"]):
+        assert normalize_words(batch) == [normalize_word(w) for w in batch]
+    assert normalize_words(raws) == ["الرئيس", "للاقتصاد", "kelvin", "كتاب", "اسلام", "", "م", "ي"]
