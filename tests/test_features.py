@@ -1,12 +1,13 @@
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.utils import murmurhash3_32
 
-from tagger.features import (FeatureConfig, Featurizer, arabic_words, char_ngram_counts, raw_codes,
-                             tokenize, word_hashes)
+from tagger.features import (FeatureConfig, Featurizer, arabic_words, char_ngram_counts,
+                             count_rows, raw_codes, tokenize, word_hashes)
 from tagger.normalize import normalize_word, tokens
 
 DOCS = [
@@ -214,3 +215,11 @@ def test_scan_hashes_each_run_from_its_own_characters(texts, cached):
         chars = [ord(c) for c in runs.text[begin:end] if classes[min(ord(c), 0xFFFF)] != 2]
         expected = sum(c * pow(scan_module._BASE, i, 1 << 64) for i, c in enumerate(chars))
         assert key == expected % (1 << 64)
+
+
+@pytest.mark.parametrize("n_rows,n_cols", [(1, 1), (3, 5), (7, 1000), (50, 1 << 18)])
+def test_count_rows_counts_pairs_for_any_width(n_rows, n_cols):
+    rng = np.random.default_rng(n_cols)
+    rows, cols = rng.integers(0, n_rows, 3000), rng.integers(0, n_cols, 3000)
+    expected = sp.coo_matrix((np.ones(3000), (rows, cols)), shape=(n_rows, n_cols)).toarray()
+    assert (count_rows(rows, cols, n_rows, n_cols).toarray() == expected).all()
