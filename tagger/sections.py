@@ -161,7 +161,8 @@ class SectionModel:
         index = {w: i for i, w in enumerate(self._lexicon_words)}
         self._lexicon_word_of = np.array([index.get(w, -1) for w in fz.known_.values()],
                                          dtype=np.int64)
-        self._lexicon_scores = _char_scores(fz, self.coef_, self._lexicon_words)
+        self._lexicon_scores = _char_scores(fz, self.coef_[:, :fz.config.n_char].T,
+                                            self._lexicon_words)
         self._scorer = None
 
     @staticmethod
@@ -249,7 +250,8 @@ class SectionModel:
         as_saved = Featurizer(fz.config)
         as_saved.char_idf_ = arrays["char_idf"].astype(np.float32)
         as_saved.word_idf_ = arrays["word_idf"].astype(np.float32)
-        arrays["lexicon_scores"] = _char_scores(as_saved, arrays["coef"].astype(np.float32),
+        saved_coef = arrays["coef"][:, :fz.config.n_char].T.astype(np.float32)
+        arrays["lexicon_scores"] = _char_scores(as_saved, saved_coef,
                                                 self._lexicon_words).astype(np.float32)
         return config, arrays
 
@@ -382,8 +384,8 @@ class _Scorer:
                     first = dict(zip(reversed(words), range(len(words) - 1, -1, -1)))
                     scores = scores[[first[w] for w in new]]
                 self.table[start:end] = scores
-            elif self.featurizer.config.n_char:
-                self.table[start:end] = self.featurizer.word_vectors(new) @ self.char_coef
+            else:
+                self.table[start:end] = _char_scores(self.featurizer, self.char_coef, new)
             self.hashes[start:end] = word_hashes(new)
             self.arabic[start:end] = arabic_words(new)
             self.real[start:end] = np.fromiter(map(bool, new), dtype=bool, count=len(new))
@@ -430,12 +432,13 @@ class _Scorer:
         return out, n_arabic
 
 
-def _char_scores(featurizer: Featurizer, coef: np.ndarray, words: Sequence[str]) -> np.ndarray:
-    """Each word's char block scores (words x classes): its n-gram vector times ``coef``."""
+def _char_scores(featurizer: Featurizer, char_coef: np.ndarray,
+                 words: Sequence[str]) -> np.ndarray:
+    """Each word's char block scores (words x classes): its n-gram vector times
+    ``char_coef``, the char block's coefficients (n_char x classes)."""
     if not featurizer.config.n_char or not words:
-        return np.zeros((len(words), coef.shape[0]), dtype=np.float32)
-    return featurizer.word_vectors(words) @ np.ascontiguousarray(
-        coef[:, :featurizer.config.n_char].T)
+        return np.zeros((len(words), char_coef.shape[1]), dtype=np.float32)
+    return featurizer.word_vectors(words) @ char_coef
 
 
 def _probe(featurizer: Featurizer) -> list[list[int]]:
