@@ -28,15 +28,10 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.svm import LinearSVC
 
-from _sanad import ROOT, sanad_split
+from _sanad import ROOT, macro_f1, sanad_split
 from tagger.features import Featurizer
-from tagger.metrics import classification_metrics
 from tagger.normalize import normalize
 from tagger.sections import SectionModel
-
-
-def _macro_f1(truth, predicted) -> float:
-    return classification_metrics(list(truth), list(predicted))["macro_f1"]
 
 
 def main() -> None:
@@ -50,7 +45,7 @@ def main() -> None:
     started = time.perf_counter()
     model = SectionModel().fit(train.texts, train.labels)
     rows.append(("tagger (averaged SGD, two passes, defaults)", "",
-                 _macro_f1(test.labels, model.predict(test.texts)), time.perf_counter() - started))
+                 macro_f1(test.labels, model.predict(test.texts)), time.perf_counter() - started))
 
     started = time.perf_counter()
     featurizer = Featurizer().fit(list(train.texts))
@@ -62,7 +57,7 @@ def main() -> None:
         started = time.perf_counter()
         svm = LinearSVC(C=c).fit(X_train, train.labels)
         rows.append(("LinearSVC on tagger's features", f"{c:g}",
-                     _macro_f1(test.labels, svm.predict(X_test)),
+                     macro_f1(test.labels, svm.predict(X_test)),
                      prepared + time.perf_counter() - started))
     del X_train, X_test
 
@@ -73,7 +68,7 @@ def main() -> None:
     svm = LinearSVC(C=1.0).fit(X_train, train.labels)
     predicted = svm.predict(vectorizer.transform([normalize(t) for t in test.texts]))
     rows.append(("LinearSVC on pooled char_wb 2-5-gram TF-IDF", "1",
-                 _macro_f1(test.labels, predicted), time.perf_counter() - started))
+                 macro_f1(test.labels, predicted), time.perf_counter() - started))
 
     print(f"SANAD-AlKhaleej, {len(train):,} training and {len(test):,} test articles\n")
     print("| model | C | macro-F1 | seconds |")

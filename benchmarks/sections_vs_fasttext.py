@@ -27,18 +27,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from _sanad import ROOT, sanad_split
+from _sanad import ROOT, macro_f1, sanad_split
 
 
 # Prediction is timed this many times for each system, the fastest run kept: on a shared
 # machine single runs vary by a quarter, fastText's most.
 REPEATS = 3
-
-
-def _macro_f1(truth, predicted) -> float:
-    from tagger.metrics import classification_metrics
-
-    return classification_metrics(truth, predicted)["macro_f1"]
 
 
 def run_tagger(data_dir: Path, workdir: Path) -> dict:
@@ -66,7 +60,7 @@ def run_tagger(data_dir: Path, workdir: Path) -> dict:
     predict_seconds, predictions = min(runs, key=lambda run: run[0])
     full_seconds = min(cold_run(True)[0] for _ in range(REPEATS))
     return {
-        "macro_f1": _macro_f1(test.labels, [p.section for p in predictions]),
+        "macro_f1": macro_f1(test.labels, [p.section for p in predictions]),
         "train_seconds": fit_seconds,
         "articles_per_second": len(test) / predict_seconds,
         "with_keywords_per_second": len(test) / full_seconds,
@@ -100,7 +94,7 @@ def run_fasttext(data_dir: Path, workdir: Path) -> dict:
         predict_seconds = min(predict_seconds, time.perf_counter() - started)
     predicted = [l[0][len("__label__"):] for l in labels]
     return {
-        "macro_f1": _macro_f1(test.labels, predicted),
+        "macro_f1": macro_f1(test.labels, predicted),
         "train_seconds": fit_seconds,
         "articles_per_second": len(test) / predict_seconds,
         "model_mb": model_path.stat().st_size / 2**20,
