@@ -1,12 +1,13 @@
 """Running the ``tagger`` command line in real processes, for the end-to-end tests.
 
-:func:`run_tagger` is ``python -m tagger ARGS``, cold, as a user runs it. Importing
-scikit-learn and datasets costs such a process seconds, so tests that need many runs use
+:func:`run_tagger` is ``python -m tagger ARGS``, cold, as a user runs it, and
+:class:`ColdRun` the same left running, for a test to signal. Importing scikit-learn and
+datasets costs such a process seconds, so tests that need many runs use
 :class:`WarmTagger`: a server process that imports them once and then forks one process
 per run. The forked process chdirs to the run's directory, gets the run's stdin, stdout and
 stderr as its file descriptors 0, 1 and 2, calls the console entry point
 ``tagger.cli.main`` with the run's arguments and exits with its exit code, exactly as
-``python -m tagger`` does. Its pid is known, so a test can signal it.
+``python -m tagger`` does.
 """
 
 from __future__ import annotations
@@ -31,8 +32,8 @@ def tagger_env() -> dict:
 def run_tagger(args: list, cwd: Path, stdin: bytes | None = None,
                timeout: float = 180) -> subprocess.CompletedProcess:
     """``python -m tagger ARGS`` in ``cwd``, with bytes in and out."""
-    return subprocess.run([sys.executable, "-m", "tagger", *map(_arg, args)], cwd=cwd,
-                          input=stdin or b"", capture_output=True, timeout=timeout, env=tagger_env())
+    return subprocess.run(_command(args), cwd=cwd, input=stdin or b"", capture_output=True,
+                          timeout=timeout, env=tagger_env())
 
 
 class ColdRun:
@@ -46,9 +47,8 @@ class ColdRun:
         # A shell starts background jobs with SIGINT ignored, and that is inherited: CI
         # scripts run that way would hand the run a Ctrl-C it cannot receive. A user's
         # terminal delivers it, so the run starts with the default action.
-        self._proc = subprocess.Popen([sys.executable, "-m", "tagger", *map(_arg, args)],
-                                      cwd=cwd, stdin=subprocess.DEVNULL, stdout=self._out,
-                                      stderr=self._err, env=tagger_env(),
+        self._proc = subprocess.Popen(_command(args), cwd=cwd, stdin=subprocess.DEVNULL,
+                                      stdout=self._out, stderr=self._err, env=tagger_env(),
                                       preexec_fn=_default_sigint)
         self.pid = self._proc.pid
 
@@ -66,8 +66,9 @@ def _default_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def _arg(value):
-    return value if isinstance(value, bytes) else str(value)
+def _command(args: list) -> list:
+    return [sys.executable, "-m", "tagger",
+            *(a if isinstance(a, bytes) else str(a) for a in args)]
 
 
 _SERVER = r"""
@@ -117,28 +118,15 @@ for line in sys.stdin:
                 sys.stderr.flush()
             finally:
                 os._exit(code)
-    report(started=pid)
     _, status = os.waitpid(pid, 0)
     report(code=os.waitstatus_to_exitcode(status))
 """
 
 
-class WarmRun:
-    """One run of the warm server: ``pid`` to signal it, :meth:`wait` for its result."""
-
-    def __init__(self, server: "WarmTagger", args: list, files: dict[str, Path], pid: int):
-        self.server, self.args, self.files, self.pid = server, args, files, pid
-
-    def wait(self) -> subprocess.CompletedProcess:
-        code = self.server._read()["code"]
-        return subprocess.CompletedProcess(self.args, code, self.files["stdout"].read_bytes(),
-                                           self.files["stderr"].read_bytes())
-
-
 class WarmTagger:
     """A server that runs ``tagger`` command lines in processes forked from a warm interpreter.
 
-    Runs are sequential: :meth:`start` one, then :meth:`WarmRun.wait` for it.
+    Runs are sequential: :meth:`run` returns when its run has ended.
     """
 
     def __init__(self):
@@ -149,7 +137,7 @@ class WarmTagger:
                                       stdout=subprocess.PIPE, stderr=self._log, text=True,
                                       env=tagger_env(), cwd=self._dir.name)
 
-    def start(self, args: list, cwd: Path, stdin: bytes | None = None) -> WarmRun:
+    def run(self, args: list, cwd: Path, stdin: bytes | None = None) -> subprocess.CompletedProcess:
         self._count += 1
         files = {kind: Path(self._dir.name) / f"{self._count}.{kind}"
                  for kind in ("stdin", "stdout", "stderr")}
@@ -159,10 +147,9 @@ class WarmTagger:
         job = {"args": encoded, "cwd": str(cwd), **{k: str(p) for k, p in files.items()}}
         self._proc.stdin.write(json.dumps(job) + "\n")
         self._proc.stdin.flush()
-        return WarmRun(self, args, files, self._read()["started"])
-
-    def run(self, args: list, cwd: Path, stdin: bytes | None = None) -> subprocess.CompletedProcess:
-        return self.start(args, cwd, stdin).wait()
+        code = self._read()["code"]
+        return subprocess.CompletedProcess(args, code, files["stdout"].read_bytes(),
+                                           files["stderr"].read_bytes())
 
     def _read(self) -> dict:
         line = self._proc.stdout.readline()
