@@ -13,20 +13,19 @@ plain integer arrays (no strings, no pickle) and look-ups are binary searches.
 
 from __future__ import annotations
 
-import functools
-import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import Sequence
 
 import numpy as np
 
-from ._scan import scan
+from ._scan import base_power, prefix_sums, scan
 from .normalize import fold_letters, normalize
 
 __all__ = ["STOP_WORDS", "FEATURE_NAMES", "Lexicon", "Batch", "Candidates", "read_batch",
            "extract", "features", "words_of", "context_keys", "context_stats", "tag_key", "split_tokens",
-           "surface", "word_hash", "phrase_hash", "doc_salted", "lookup", "RERANK_NAMES",
+           "surface", "word_hash", "word_hashes", "phrase_hash", "doc_salted", "lookup", "RERANK_NAMES",
            "rerank_features"]
 
 # ---------------------------------------------------------------- stop words and clitics
@@ -83,7 +82,6 @@ _LETTERS = "A-Za-z\u00c0-\u024f\u0621-\u063f\u0641-\u064a\u0671-\u06d3\u06d5"
 # A token is a run of letters (a word) or a run of other visible characters (a break).
 _TOKEN_RE = re.compile(f"[{_LETTERS}]+|[^\\s{_LETTERS}]+")
 _WORD_RE = re.compile(f"[{_LETTERS}]+")
-_LATIN_RE = re.compile("[A-Za-z\u00c0-\u024f]")
 # Marks that normalize() deletes (harakat, tatweel, invisible joiners) are deleted from
 # the displayed spelling too, but hamzas and alef forms are kept there.
 _DELETABLE = [c for c in [*range(0x0600, 0x0700), *range(0x2000, 0x2070), 0x00AD, 0xFEFF]
@@ -114,16 +112,35 @@ def is_word(token: str) -> bool:
 # arithmetic, then mixed. Order matters: (a, b) and (b, a) get different keys.
 _MULT = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9], dtype=np.uint64)
 _MIX = np.uint64(0xFF51AFD7ED558CCD)
+_MIX2 = np.uint64(0xC4CEB9FE1A85EC53)
 _DOC_SALT = np.uint64(0xD6E8FEB86659FD93)
 _LOW48 = np.uint64((1 << 48) - 1)
 
 
-def _blake2b_64(word: str) -> int:
-    """Stable 64-bit hash of a normalised word (the same in every process)."""
-    return int.from_bytes(hashlib.blake2b(word.encode("utf-8"), digest_size=8).digest(), "little")
+def word_hashes(words: Sequence[str]) -> np.ndarray:
+    """Stable 64-bit hashes of normalised words (the same in every process and version
+    of a model format), all at once: the polynomial hash :mod:`tagger._scan` gives runs
+    of letters (over the code points, wrapping uint64) mixed with the word's length by
+    murmur3's 64-bit finaliser, so that every bit of a key depends on every letter."""
+    w = _Words(words)
+    return w.hashes(w.start, w.end)
 
 
-word_hash = functools.lru_cache(maxsize=1 << 18)(_blake2b_64)
+def _finish(poly: np.ndarray, length: np.ndarray) -> np.ndarray:
+    """Word hashes from the polynomial hashes of the words and their lengths."""
+    with np.errstate(over="ignore"):
+        key = poly + length.astype(np.uint64) * _MULT[0]
+        key ^= key >> np.uint64(33)
+        key *= _MIX
+        key ^= key >> np.uint64(33)
+        key *= _MIX2
+        key ^= key >> np.uint64(33)
+    return key
+
+
+def word_hash(word: str) -> int:
+    """:func:`word_hashes` of one word."""
+    return int(word_hashes([word])[0])
 
 
 def phrase_hash(h1: np.ndarray, h2: np.ndarray | None = None,
@@ -178,16 +195,73 @@ def lookup(keys: np.ndarray, table_keys: np.ndarray, *columns: np.ndarray,
 
 
 # ---------------------------------------------------------------- words
-# Proclitics grouped by length, longest first: a word starts with at most one of each.
-_PREFIXES_BY_LENGTH = tuple(
-    (n, {prefix: elided for prefix, elided in _PREFIXES if len(prefix) == n}) for n in (3, 2, 1))
-_CLITIC_START = frozenset(prefix[0] for prefix, _ in _PREFIXES)
+def _short_key(codes: np.ndarray) -> np.ndarray:
+    """An exact int64 key of up to three code points (columns of ``codes``)."""
+    key = np.zeros(len(codes), dtype=np.int64)
+    for k in range(codes.shape[1]):
+        key |= codes[:, k].astype(np.int64) << (21 * k)
+    return key
 
 
-def _hashes(words: list[str]) -> np.ndarray:
-    """:func:`word_hash` of each of ``words``, each distinct word hashed once."""
-    distinct = {w: _blake2b_64(w) for w in dict.fromkeys(words)}
-    return np.fromiter(map(distinct.__getitem__, words), dtype=np.uint64, count=len(words))
+def _codes(text: str) -> np.ndarray:
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+
+
+# Proclitics by length, longest first (a word starts with at most one of each length):
+# (length, sorted keys of the normalised prefixes, whether each elided the article ال).
+_PREFIX_TABLES = []
+for _n in (3, 2, 1):
+    _group = sorted((int(_short_key(_codes(prefix)[None, :])[0]), elided)
+                    for prefix, elided in _PREFIXES if len(prefix) == _n)
+    _PREFIX_TABLES.append((_n, np.array([k for k, _ in _group], dtype=np.int64),
+                           np.array([e for _, e in _group], dtype=bool)))
+_ALIF, _LAM = ord("ا"), ord("ل")
+# Polynomial hashes of the article ال, and of the mark a word's ending is hashed after
+# ("~" + its last two letters).
+_AL = np.uint64(_ALIF) + base_power(1) * np.uint64(_LAM)
+_SUFFIX = np.uint64(ord("~"))
+
+
+def _is_latin(codes: np.ndarray) -> np.ndarray:
+    """Which code points are Latin letters (A-Z, a-z, U+00C0 to U+024F)."""
+    return ((codes >= 65) & (codes <= 90)) | ((codes >= 97) & (codes <= 122)) | (
+        (codes >= 0xC0) & (codes <= 0x24F))
+
+
+class _Words:
+    """Words joined into one array of code points, to slice and hash them all at once."""
+
+    def __init__(self, words: Sequence[str]):
+        self.length = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
+        self.end = np.cumsum(self.length)
+        self.start = self.end - self.length
+        self.codes = _codes("".join(words))
+        self._total, self._inverse = prefix_sums(self.codes)
+
+    def code(self, at: np.ndarray) -> np.ndarray:
+        """The code points at positions ``at`` (0 past the end)."""
+        padded = np.append(self.codes, np.uint32(0))
+        return padded[np.minimum(at, len(self.codes))]
+
+    def poly(self, begin: np.ndarray, end: np.ndarray) -> np.ndarray:
+        """Polynomial hashes of the code points ``begin:end`` (see :func:`word_hashes`)."""
+        with np.errstate(over="ignore"):
+            return (self._total[end] - self._total[begin]) * self._inverse[begin]
+
+    def hashes(self, begin: np.ndarray, end: np.ndarray) -> np.ndarray:
+        """:func:`word_hashes` of the slices ``begin:end``."""
+        return _finish(self.poly(begin, end), end - begin)
+
+    def with_al(self, begin: np.ndarray, end: np.ndarray, middle: np.ndarray | None = None):
+        """:func:`word_hashes` of "ال" + (the code point ``middle``) + the slices."""
+        with np.errstate(over="ignore"):
+            if middle is None:
+                return _finish(_AL + base_power(2) * self.poly(begin, end), end - begin + 2)
+            return _finish(_AL + base_power(2) * middle.astype(np.uint64)
+                           + base_power(3) * self.poly(begin, end), end - begin + 3)
+
+
+_STOP_HASHES = np.sort(word_hashes(sorted(STOP_WORDS)))
 
 
 def _normalize_words(words: list[str]) -> list[str]:
@@ -300,77 +374,111 @@ class Lexicon:
         rows = self._grow(n)
         self._index.update(zip(words, rows.tolist()))
         norms = _normalize_words(words)
-        h_norm = _hashes(norms)
+        w = _Words(norms)
+        h_norm = w.hashes(w.start, w.end)
         self.h_norm[rows] = h_norm
-        stop = np.fromiter((len(w) < 2 or w in STOP_WORDS for w in norms), dtype=bool, count=n)
+        stop = np.fromiter((len(x) < 2 or x in STOP_WORDS for x in norms), dtype=bool, count=n)
         if self._df is None:
             self.kind[rows] = np.where(stop, 1, 2)
             self._cut_to += [""] * n
             return
 
-        # Every way to cut a proclitic: (word, -letters cut, remainder).
-        options: list[tuple[int, int, str]] = []
-        for i, w in enumerate(norms):
-            if stop[i] or w[:1] not in _CLITIC_START:
-                continue
-            for length, prefixes in _PREFIXES_BY_LENGTH:
-                elided = prefixes.get(w[:length])
-                if elided is None or len(w) - length < 2:
-                    continue
-                rest = w[length:]
-                if rest in STOP_WORDS:  # "وهذا", "فيما": a function word with a clitic
-                    stop[i] = True
-                    break
-                if elided:  # ل + الجنة is written للجنة: one lam of the remainder may be lost
-                    options += [(i, -length, "ال" + rest), (i, -length, "ال" + w[length - 1] + rest)]
-                else:
-                    options.append((i, -length, rest))
-        rest_df = self._count(self._df, _hashes([o[2] for o in options])).tolist()
-        best: dict[int, tuple[int, int, str]] = {}
-        for (i, neg_cut, rest), df in zip(options, rest_df):
-            if not stop[i] and (i not in best or (df, neg_cut, rest) > best[i]):
-                best[i] = (df, neg_cut, rest)
-        cut_words = np.fromiter(best, dtype=np.intp, count=len(best))
-        chosen = list(best.values())
-        remainders = [rest for _, _, rest in chosen]
-        h_rest = _hashes(remainders)
+        cut_words, letters, variant, h_rest, df_rest = self._clitics(norms, w, stop)
         tagged = self._count(self._tag_count, h_norm[cut_words])
         cut = ~((tagged > 0) & (tagged >= self._count(self._tag_count, h_rest)))
-        remainders = [rest for rest, c in zip(remainders, cut.tolist()) if c]
-        cut_words, h_rest = cut_words[cut], h_rest[cut]
-        letters = -np.array([c for _, c, _ in chosen], dtype=np.int64)[cut]
-        df_rest = np.array([df for df, _, _ in chosen], dtype=np.int64)[cut]
+        cut_words, letters, variant, h_rest, df_rest = (
+            a[cut] for a in (cut_words, letters, variant, h_rest, df_rest))
         static = (df_rest >= 5) & (df_rest >= 4 * self._count(self._df, h_norm[cut_words]))
 
-        first, cut_to = list(norms), [""] * n
-        for i, rest, c, s in zip(cut_words.tolist(), remainders, letters.tolist(), static.tolist()):
-            cut_to[i] = rest[:len(rest) - len(norms[i]) + c]  # "", "ال" or "الل"
-            if s:
-                first[i] = rest
+        cut_to = [""] * n  # what replaces the proclitic: "", "ال" or "ال" + its last letter
+        elided = variant > 0
+        for i, length, v in zip(cut_words[elided].tolist(), letters[elided].tolist(),
+                                variant[elided].tolist()):
+            cut_to[i] = "ال" + norms[i][length - 1] if v == 2 else "ال"
         self._cut_to += cut_to
-        h_first = h_norm.copy()
-        h_first[cut_words[static]] = h_rest[static]
         cut_rows = rows[cut_words]
         self.cut[rows], self.conj[rows], self.h_cond[rows] = 0, False, 0
         self.cut[cut_rows] = letters
-        self.conj[cut_rows] = [norms[i][0] in "وف" for i in cut_words.tolist()]
+        self.conj[cut_rows] = np.isin(w.codes[w.start[cut_words]], [ord("و"), ord("ف")])
         self.h_cond[cut_rows[~static]] = h_rest[~static]
         self.kind[rows] = np.where(stop, 1, 2)
+
+        # The first word a phrase starts with: the remainder where the cut is static, else
+        # the word; it is "ال" + (a letter) + the word's letters from ``skip`` on.
+        h_first = h_norm.copy()
+        h_first[cut_words[static]] = h_rest[static]
         self.h_first[rows] = h_first
-        self.h_suffix[rows] = _hashes(["~" + w[-2:] for w in norms])
+        skip = np.zeros(n, dtype=np.int64)
+        skip[cut_words[static]] = letters[static]
+        added = np.zeros(n, dtype=np.int64)  # letters before them: 0, 2 ("ال") or 3
+        added[cut_words[static]] = np.array([0, 2, 3])[variant[static]]
+        begin, end = w.start + skip, w.end
+        first_len = end - begin + added
+        own_al = (end - begin >= 2) & (w.code(begin) == _ALIF) & (w.code(begin + 1) == _LAM)
+        has_al = ((added > 0) | own_al) & (first_len > 3)
         # How much more often the word is written with the article ال than without it.
-        has_al = np.fromiter((f.startswith("ال") and len(f) > 3 for f in first), dtype=bool,
-                             count=n)
         df_first = self._count(self._df, h_first)
-        df_other = self._count(self._df, _hashes(
-            [f[2:] if al else "ال" + f for f, al in zip(first, has_al.tolist())]))
+        bare = np.flatnonzero(has_al)
+        other = w.with_al(begin, end)
+        other[bare] = w.hashes(begin[bare] + 2 - added[bare], end[bare])
+        df_other = self._count(self._df, other)
         with_al, without = np.where(has_al, df_first, df_other), np.where(has_al, df_other, df_first)
         self.has_al[rows] = has_al
-        self.latin[rows] = [_LATIN_RE.search(f) is not None for f in first]
+        latin = np.concatenate([[0], np.cumsum(_is_latin(w.codes))])
+        self.latin[rows] = latin[end] > latin[begin]
         self.word_df[rows] = df_first
         self.al_ratio[rows] = np.log((with_al + 1.0) / (without + 1.0))
         self.tag_words[rows] = self._count(self._tag_count, h_first)
-        self.length[rows] = [len(f) for f in first]
+        self.length[rows] = first_len
+        self.h_suffix[rows] = _finish(
+            _SUFFIX + base_power(1) * w.poly(np.maximum(w.end - 2, w.start), w.end),
+            np.minimum(w.length, 2) + 1)
+
+    def _clitics(self, norms: list[str], w: _Words, stop: np.ndarray):
+        """The proclitic cut of each word that may carry one: (words, letters cut, variant
+        of the remainder, its hash, its document frequency). The variant is 0 for the
+        letters after the proclitic, 1 and 2 where the proclitic elided ال (ل + الجنة is
+        written للجنة): "ال" + them, or "ال" + the proclitic's last letter + them (one lam
+        of the remainder may be lost). Of a word's possible cuts the one whose remainder
+        is most common wins, then the shortest cut, then the greater remainder string.
+        Sets ``stop`` for words that are a function word with a proclitic ("وهذا").
+        """
+        found = []  # per option: words, letters cut, variant, remainder hashes
+        rest_is_stop = np.zeros(len(norms), dtype=bool)
+        for length, keys, elided in _PREFIX_TABLES:
+            words = np.flatnonzero(~stop & (w.length - length >= 2))
+            prefix = _short_key(np.column_stack([w.codes[w.start[words] + k] for k in range(length)]))
+            at = np.minimum(np.searchsorted(keys, prefix), len(keys) - 1)
+            hit = keys[at] == prefix
+            words, e = words[hit], elided[at[hit]]
+            begin, end = w.start[words] + length, w.end[words]
+            h = w.hashes(begin, end)
+            is_stop = _member(h, _STOP_HASHES)
+            rest_is_stop[words[is_stop]] = True
+            words, e, begin, end, h = (a[~is_stop] for a in (words, e, begin, end, h))
+            found += [(words[~e], length, 0, h[~e]),
+                      (words[e], length, 1, w.with_al(begin[e], end[e])),
+                      (words[e], length, 2, w.with_al(begin[e], end[e], w.codes[begin[e] - 1]))]
+        stop |= rest_is_stop
+        word = np.concatenate([f[0] for f in found])
+        letters = np.concatenate([np.full(len(f[0]), f[1], dtype=np.int64) for f in found])
+        variant = np.concatenate([np.full(len(f[0]), f[2], dtype=np.int8) for f in found])
+        h = np.concatenate([f[3] for f in found])
+        keep = ~stop[word]
+        word, letters, variant, h = word[keep], letters[keep], variant[keep], h[keep]
+        df = self._count(self._df, h)
+        # Elided pairs of equal frequency: the greater of the two remainder strings wins.
+        # Variants 1 and 2 list the same words in the same order.
+        greater = np.zeros(len(word), dtype=np.int8)
+        ones, twos = np.flatnonzero(variant == 1), np.flatnonzero(variant == 2)
+        tied = df[ones] == df[twos]
+        for j1, j2 in zip(ones[tied].tolist(), twos[tied].tolist()):
+            i, n = int(word[j1]), int(letters[j1])
+            rest = norms[i][n:]
+            greater[j1 if "ال" + rest > "ال" + norms[i][n - 1] + rest else j2] = 1
+        order = np.lexsort((greater, -letters, df, word))
+        best = order[np.append(word[order][1:] != word[order][:-1], True)] if len(order) else order
+        return word[best], letters[best], variant[best], h[best], df[best]
 
     def encode(self, tokens: list[str]) -> np.ndarray:
         """Row numbers of ``tokens`` (written spelling); new words are analysed and added,
@@ -393,7 +501,8 @@ class Lexicon:
 
     def rows(self, hashes: np.ndarray, text: str, begin: np.ndarray, end: np.ndarray) -> np.ndarray:
         """Rows of the words with raw ``hashes``, written at ``text[begin:end]``."""
-        pos = _sorted_search(self._raw_keys, hashes)
+        by_hash = np.argsort(hashes)
+        pos = _sorted_search(self._raw_keys, hashes, by_hash)
         found = self._raw_keys[np.minimum(pos, len(self._raw_keys) - 1)] == hashes \
             if len(self._raw_keys) else np.zeros(len(hashes), dtype=bool)
         if not found.all():
@@ -406,7 +515,7 @@ class Lexicon:
             order = np.argsort(keys, kind="stable")
             self._raw_keys = keys[order]
             self._raw_rows = np.concatenate([self._raw_rows, rows])[order]
-            pos = np.searchsorted(self._raw_keys, hashes)
+            pos = _sorted_search(self._raw_keys, hashes, by_hash)
         return self._raw_rows[pos]
 
     def content_hashes(self, ids: np.ndarray) -> np.ndarray:
@@ -450,17 +559,24 @@ class Batch:
         return surface(self.text[self.begin[i]:self.end[i]])
 
 
-def read_batch(lex: Lexicon, texts, titles) -> Batch:
-    """Split and look up many articles at once (non-strings read as empty)."""
+def read_batch(lex: Lexicon, texts, titles, max_words: int | None = None) -> Batch:
+    """Split and look up many articles at once (non-strings read as empty); of each body,
+    only the first ``max_words`` words (and the breaks among them) if given."""
     parts = [part if isinstance(part, str) else ""
              for text, title in zip(texts, titles) for part in (title, text)]
     runs = scan(parts, _CLASSES, _MARK, _SPACE)
-    begin, end = runs.begin, runs.end
-    word = runs.cls == _LETTER
-    ids = np.zeros(len(begin), dtype=np.intp)
-    ids[word] = lex.rows(runs.keys[word], runs.text, begin[word], end[word])
-    part = runs.part  # which title or body (a separator ends its own part)
     n_docs = len(parts) // 2
+    begin, end, keys, cls, part = runs.begin, runs.end, runs.keys, runs.cls, runs.part
+    if max_words is not None and len(part):
+        first = np.searchsorted(part, np.arange(2 * n_docs + 1))  # each part's first run
+        words_before = np.cumsum(cls == _LETTER) - (cls == _LETTER)
+        within = words_before - words_before[first[part]]
+        last = np.append(part[1:] != part[:-1], True)  # the separator that ends a part
+        keep = (part % 2 == 0) | (within < max_words) | last
+        begin, end, keys, cls, part = begin[keep], end[keep], keys[keep], cls[keep], part[keep]
+    word = cls == _LETTER
+    ids = np.zeros(len(begin), dtype=np.intp)
+    ids[word] = lex.rows(keys[word], runs.text, begin[word], end[word])
     bounds = np.searchsorted(part, np.arange(0, 2 * n_docs + 1, 2))
     start = bounds[:-1]
     size = np.diff(bounds)

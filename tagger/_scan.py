@@ -16,15 +16,15 @@ from typing import Sequence
 
 import numpy as np
 
-__all__ = ["SEPARATOR", "Runs", "scan", "spell"]
+__all__ = ["SEPARATOR", "Runs", "scan", "spell", "prefix_sums", "base_power"]
 
 SEPARATOR = "\x00"  # ends every part of a batch, and always ends a run
 
 # A run's hash is sum(code[i] * B**i) over its characters (i counted from the run's
 # start), in wrapping uint64. It is computed from prefix sums over the whole batch,
 # P[k] = sum(code[j] * B**j for j < k), as (P[end] - P[start]) * B**-start: B is odd, so
-# it has an inverse modulo 2**64. Hashes only index in-memory tables (they are never
-# saved), so the base can change between versions.
+# it has an inverse modulo 2**64. Keyword models save word hashes built on this one
+# (tagger._keyword_features.word_hashes): changing the base means a new keyword format.
 _BASE = 0x100000001B3
 _INVERSE = pow(_BASE, -1, 1 << 64)
 _POWERS = np.ones(1, dtype=np.uint64)
@@ -111,12 +111,7 @@ def _scan(parts: Sequence[str], classes: np.ndarray, mark: int, skip: int) -> Ru
     # same runs whatever else is in the batch.
     run_start = np.flatnonzero(np.concatenate([[True], (cls[1:] != cls[:-1]) | (codes[:-1] == 0)]))
     run_end = np.append(run_start[1:], len(codes))
-    powers, inverse = _powers(len(codes))
-    total = np.empty(len(codes) + 1, dtype=np.uint64)  # total[k]: prefix sum P[k]
-    total[0] = 0
-    with np.errstate(over="ignore"):  # in place: three times faster than with temporaries
-        np.multiply(codes, powers, out=total[1:])
-        np.cumsum(total[1:], out=total[1:])
+    total, inverse = prefix_sums(codes)
     wanted = np.flatnonzero(cls[run_start] != skip)
     start, end = run_start[wanted], run_end[wanted]
     with np.errstate(over="ignore"):
@@ -126,6 +121,23 @@ def _scan(parts: Sequence[str], classes: np.ndarray, mark: int, skip: int) -> Ru
     if kept is not None:
         start, end = kept[start], kept[end - 1] + 1
     return Runs(joined, cls[run_start[wanted]], start, end, keys, part)
+
+
+def base_power(n: int) -> np.uint64:
+    """B**n (mod 2**64): the hash of a + b is hash(a) + B**len(a) * hash(b)."""
+    return np.uint64(pow(_BASE, n, 1 << 64))
+
+
+def prefix_sums(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The prefix sums P[k] of ``codes`` and B**-k, for k = 0 .. len: the hash of
+    ``codes[a:b]`` is (P[b] - P[a]) * B**-a."""
+    powers, inverse = _powers(len(codes) + 1)
+    total = np.empty(len(codes) + 1, dtype=np.uint64)
+    total[0] = 0
+    with np.errstate(over="ignore"):  # in place: three times faster than with temporaries
+        np.multiply(codes, powers[:len(codes)], out=total[1:])
+        np.cumsum(total[1:], out=total[1:])
+    return total, inverse
 
 
 def spell(text: str, begin: np.ndarray, end: np.ndarray) -> list[str]:

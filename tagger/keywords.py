@@ -42,7 +42,8 @@ __all__ = ["KeywordModel", "keyword_scores", "STOP_WORDS"]
 STOP_WORDS = kf.STOP_WORDS
 log = logging.getLogger(__name__)
 
-_FORMAT = 2  # 2: a second stage of boosted trees re-ranks each article's best candidates
+_FORMAT = 3  # 2: a second stage of boosted trees re-ranks each article's best candidates;
+# 3: words hashed with numpy (kf.word_hashes) instead of blake2b, one word at a time
 _ALPHA = 2.0  # smoothing (in articles) of a phrase's tag rate towards the mean rate
 _CTX_ALPHA = 20.0  # smoothing (in candidates) of a context's tag rate
 _MIN_CONTEXT = 5  # contexts seen fewer times in training are not kept
@@ -98,7 +99,7 @@ def _tag_word_counts(tag_lists) -> tuple[np.ndarray, np.ndarray]:
     """How often each normalised word occurs in the tags, as a (hash, count) table."""
     counts = Counter(normalize(w).lower() for tags in tag_lists for tag in tags
                      for w in kf.split_tokens(tag) if kf.is_word(w))
-    return _table(np.array([kf.word_hash(w) for w in counts], dtype=np.uint64),
+    return _table(kf.word_hashes(list(counts)),
                   np.minimum(list(counts.values()), _MAX_COUNT))
 
 
@@ -119,11 +120,18 @@ class KeywordModel:
     rerank : how many of each article's best candidates (by the logistic model) the
         second stage re-ranks; 0 keeps the logistic model's ranking.
     trees : boosting iterations of the second stage.
+    max_words : in prediction, candidates come from the title and the first this many
+        words of the body; None reads it all. The model learns from whole articles. Editors
+        tag what the lead is about: on 374 held-out Alarabiya articles, one model
+        predicting with a window of 400 words and with none differed on 8 articles, by
+        0.0004 F1@5, while on SANAD's longer articles the window saves a fifth of the
+        keyword model's time. (Learning from the window too cost 0.003 F1@5 of the
+        ranking, over two seeds.)
     """
 
     def __init__(self, max_keywords: int = 8, threshold: float | None = None, max_ngram: int = 3,
                  C: float = 0.1, min_df: int = 5, folds: int = 5, random_state: int = 0,
-                 rerank: int = 20, trees: int = 75):
+                 rerank: int = 20, trees: int = 75, max_words: int | None = 400):
         self.max_keywords = max_keywords
         self.threshold = threshold
         self.max_ngram = max_ngram
@@ -133,11 +141,12 @@ class KeywordModel:
         self.random_state = random_state
         self.rerank = rerank
         self.trees = trees
+        self.max_words = max_words
 
     def get_params(self) -> dict:
         return {name: getattr(self, name) for name in
                 ("max_keywords", "threshold", "max_ngram", "C", "min_df", "folds", "random_state",
-                 "rerank", "trees")}
+                 "rerank", "trees", "max_words")}
 
     def _check_params(self):
         def positive_int(name, least=1):
@@ -149,6 +158,8 @@ class KeywordModel:
         positive_int("folds", 2)
         positive_int("rerank", 0)
         positive_int("trees")
+        if self.max_words is not None:
+            positive_int("max_words")
         if self.threshold is not None and not 0.0 <= self.threshold <= 1.0:
             raise ValueError(f"threshold must be None or between 0 and 1, got {self.threshold!r}")
         if self.max_ngram not in (1, 2, 3):
@@ -389,6 +400,9 @@ class KeywordModel:
                                      self.tree_left_, self.tree_right_, self.tree_value_)
 
     # ------------------------------------------------------------------ prediction
+    def _read(self, texts, titles) -> kf.Batch:
+        return kf.read_batch(self._lex, texts, titles, self.max_words)
+
     def _extract(self, b: kf.Batch) -> kf.Candidates:
         return kf.extract(b, self._lex, self.max_ngram)
 
@@ -498,7 +512,7 @@ class KeywordModel:
         out = []
         for s in range(0, len(texts), _BATCH):
             self._lex.reset_if_full()
-            b = kf.read_batch(self._lex, texts[s:s + _BATCH], titles[s:s + _BATCH])
+            b = self._read(texts[s:s + _BATCH], titles[s:s + _BATCH])
             c = self._extract(b)
             p, s1, _, _ = self._scores(c, self._features(c))
             out += [[(phrase, score) for phrase, score, _ in chosen]
@@ -513,7 +527,7 @@ class KeywordModel:
         the trees (the first stage enters through ``stage1_*`` features)."""
         self._check_fitted()
         self._lex.reset_if_full()
-        b = kf.read_batch(self._lex, [text], [title])
+        b = self._read([text], [title])
         c = self._extract(b)
         X = self._features(c)
         p, s1, rows, S = self._scores(c, X)
@@ -679,9 +693,11 @@ def _tree_sum(S, roots, feature, threshold, left, value, depth) -> np.ndarray:
     flat = np.ascontiguousarray(S, dtype=np.float32).ravel()
     node = np.broadcast_to(roots, (n, len(roots))).copy()
     base = (np.arange(n, dtype=np.intp) * n_features)[:, None]
-    for _ in range(depth):
-        node = left[node] + (flat[base + feature[node]] > threshold[node])
-    return value[node].sum(axis=1)
+    for _ in range(depth):  # np.take: a fifth faster than indexing with [] here
+        at = np.take(feature, node)
+        at += base
+        node = np.take(left, node) + (np.take(flat, at) > np.take(threshold, node))
+    return np.take(value, node).sum(axis=1)
 
 
 def _tree_contributions(row, baseline, roots, feature, threshold, left, right, value):

@@ -377,10 +377,30 @@ def test_bad_parameters_and_data_are_reported():
     texts, titles, tags = _fixture_corpus()
     with pytest.raises(ValueError, match="max_ngram"):
         KeywordModel(max_ngram=5).fit(texts, titles, tags)
+    with pytest.raises(ValueError, match="max_words"):
+        KeywordModel(max_words=0).fit(texts, titles, tags)
     with pytest.raises(DataError, match="tagged articles"):
         KeywordModel().fit(texts[:3], titles[:3], tags[:3])
     with pytest.raises(DataError, match="differ in length"):
         KeywordModel().fit(texts, titles[:-1], tags)
+
+
+def test_lead_window_reads_the_title_and_the_first_words_of_the_body(model):
+    texts, titles, tags = _fixture_corpus()
+    windowed = KeywordModel(min_df=1, max_words=5).fit(texts, titles, tags)
+    text = "اجتمع وزير الخارجية مع نظيره ثم زار بوتين موسكو"
+    found = {normalize(k) for k in _all_candidates(windowed, text, "زيارة رسمية الى لبنان")}
+    assert {"وزير الخارجية", "نظيره", "لبنان"} <= found
+    assert not found & {"بوتين", "موسكو", "زار"}
+    # The window only limits what is read to predict: without it, the model predicts as
+    # one fitted with no window (the fixture's window is longer than the article).
+    config, arrays = windowed.to_state()
+    assert config["params"]["max_words"] == 5
+    config["params"]["max_words"] = None
+    whole = KeywordModel.from_state(config, arrays)
+    assert model.max_words > len(text.split())
+    assert whole.predict(text, max_keywords=100, threshold=0.0) == \
+        model.predict(text, max_keywords=100, threshold=0.0) != []
 
 
 def test_explain_gives_the_reasons(model):
@@ -504,6 +524,42 @@ _WORDS = st.one_of(
         ["السعودية", "روسيا", "الجنة", "كاظم", "بيروت", "لبنان", "سوريا", "الرياض", "بوتين"])),
     st.builds(lambda p, w: p + w, _CLITICS, st.sampled_from(sorted(STOP_WORDS))),
 )
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.text(alphabet=_LETTER_POOL, min_size=2, max_size=9), min_size=1, max_size=20),
+       st.integers(0, 3))
+def test_slices_of_joined_words_hash_as_the_words_they_spell(words, skip):
+    from tagger import _keyword_features as kf
+
+    w = kf._Words(words)
+    begin = np.minimum(w.start + skip, w.end)
+    rests = [word[skip:] for word in words]
+    assert w.hashes(begin, w.end).tolist() == kf.word_hashes(rests).tolist()
+    assert w.with_al(begin, w.end).tolist() == kf.word_hashes(["ال" + r for r in rests]).tolist()
+    assert (w.with_al(begin, w.end, w.code(w.start)).tolist()
+            == kf.word_hashes(["ال" + word[0] + r for word, r in zip(words, rests)]).tolist())
+    assert [kf.word_hash(word) for word in words] == kf.word_hashes(words).tolist()
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.text(max_size=12), max_size=8))
+def test_word_slices_are_hashed_with_the_scanner_polynomial(strings):
+    import tagger._scan as scan_module
+    from tagger import _keyword_features as kf
+
+    w = kf._Words(strings)
+    expected = [sum(ord(c) * pow(scan_module._BASE, i, 1 << 64) for i, c in enumerate(s)) % (1 << 64)
+                for s in strings]
+    assert w.poly(w.start, w.end).tolist() == expected
+
+
+def test_word_hashes_do_not_change_between_versions():
+    from tagger import _keyword_features as kf
+
+    # Keyword model files store these hashes: changing them needs a new keyword format.
+    assert kf.word_hash("روسيا") == 2583653068720571032
+    assert kf.word_hash("ab") == 15500166524264431139
 
 
 def _analyse_one(norm, df, tags):
