@@ -319,6 +319,7 @@ class Lexicon:
         self._raw_rows = np.zeros(0, dtype=np.intp)
         self._n = 1
         self._cut_to: list[str] = [""]  # what replaces a cut proclitic: "", "ال" or "الل"
+        self._spelling: list[str] = [""]  # each word as written (diacritics removed)
         for name, dtype in self._COLUMNS.items():
             setattr(self, name, np.zeros(4096, dtype=dtype))
         # Training counts of this word as each context (prev, next, first, last word,
@@ -373,6 +374,7 @@ class Lexicon:
         n = len(words)
         rows = self._grow(n)
         self._index.update(zip(words, rows.tolist()))
+        self._spelling += words
         norms = _normalize_words(words)
         w = _Words(norms)
         h_norm = w.hashes(w.start, w.end)
@@ -495,6 +497,10 @@ class Lexicon:
                 self._set_context(np.arange(first_new, self._n))
         return np.array([index[t] for t in tokens], dtype=np.intp)
 
+    def spelling(self, row: int) -> str:
+        """The word of lexicon ``row`` as written (diacritics removed)."""
+        return self._spelling[row]
+
     def uncut(self, row: int, token: str) -> str:
         """The written ``token`` (of lexicon ``row``) without its proclitic."""
         return self._cut_to[row] + token[self.cut[row]:]
@@ -553,10 +559,6 @@ class Batch:
     start: np.ndarray      # per article: index of its first token
     size: np.ndarray       # per article: number of tokens
     title_len: np.ndarray  # per article: tokens of the title and the break after it
-
-    def token(self, i: int) -> str:
-        """The written token ``i`` (diacritics removed)."""
-        return surface(self.text[self.begin[i]:self.end[i]])
 
 
 def read_batch(lex: Lexicon, texts, titles, max_words: int | None = None) -> Batch:

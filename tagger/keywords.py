@@ -475,10 +475,11 @@ class KeywordModel:
             i = occurrences[forms.index(Counter(forms).most_common(1)[0][0])]
         else:
             i = occurrences[0]
-        first = b.token(i)
+        lex = self._lex
+        first = lex.spelling(c.ids[i])
         if c.stripped[i]:
-            first = self._lex.uncut(c.ids[i], first)
-        return " ".join([first, *(b.token(k) for k in range(i + 1, i + n))])
+            first = lex.uncut(c.ids[i], first)
+        return " ".join([first, *(lex.spelling(c.ids[k]) for k in range(i + 1, i + n))])
 
     def predict(self, text: str, title: str | None = None, max_keywords: int | None = None, *,
                 threshold: float | None = None) -> list[tuple[str, float]]:
