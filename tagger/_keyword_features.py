@@ -207,14 +207,19 @@ def _codes(text: str) -> np.ndarray:
     return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
 
 
-# Proclitics by length, longest first (a word starts with at most one of each length):
-# (length, sorted keys of the normalised prefixes, whether each elided the article ال).
-_PREFIX_TABLES = []
-for _n in (3, 2, 1):
-    _group = sorted((int(_short_key(_codes(prefix)[None, :])[0]), elided)
-                    for prefix, elided in _PREFIXES if len(prefix) == _n)
-    _PREFIX_TABLES.append((_n, np.array([k for k, _ in _group], dtype=np.int64),
-                           np.array([e for _, e in _group], dtype=bool)))
+def _prefix_tables() -> list[tuple[int, np.ndarray, np.ndarray]]:
+    """Proclitics by length, longest first (a word starts with at most one of each
+    length): (length, sorted keys of the prefixes, whether each elided the article ال)."""
+    tables = []
+    for n in (3, 2, 1):
+        group = sorted((int(_short_key(_codes(prefix)[None, :])[0]), elided)
+                       for prefix, elided in _PREFIXES if len(prefix) == n)
+        tables.append((n, np.array([k for k, _ in group], dtype=np.int64),
+                       np.array([e for _, e in group], dtype=bool)))
+    return tables
+
+
+_PREFIX_TABLES = _prefix_tables()
 _ALIF, _LAM = ord("ا"), ord("ل")
 # Polynomial hashes of the article ال, and of the mark a word's ending is hashed after
 # ("~" + its last two letters).
@@ -406,7 +411,8 @@ class Lexicon:
         self.kind[rows] = np.where(stop, 1, 2)
 
         # The first word a phrase starts with: the remainder where the cut is static, else
-        # the word; it is "ال" + (a letter) + the word's letters from ``skip`` on.
+        # the word. It spells the word's letters from ``skip`` on, after ``added`` letters
+        # (none, "ال", or "ال" and the proclitic's last letter).
         h_first = h_norm.copy()
         h_first[cut_words[static]] = h_rest[static]
         self.h_first[rows] = h_first
