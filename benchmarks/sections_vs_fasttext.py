@@ -113,7 +113,9 @@ STEPS = {
 def _step(name: str, data_dir: Path, workdir: Path) -> dict:
     """Run one step in a fresh process; its result with the process's peak RSS."""
     out = subprocess.run([sys.executable, __file__, "--step", name, "--data-dir", str(data_dir),
-                          "--workdir", str(workdir)], check=True, capture_output=True, text=True)
+                          "--workdir", str(workdir)], capture_output=True, text=True)
+    if out.returncode:
+        sys.exit(f"benchmark step {name} failed:\n{out.stderr}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -124,6 +126,8 @@ def main() -> None:
     parser.add_argument("--step", choices=list(STEPS), help=argparse.SUPPRESS)
     parser.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.repeats < 1:
+        parser.error("--repeats must be at least 1")
     if args.step:
         result = STEPS[args.step](args)
         result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
