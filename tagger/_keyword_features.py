@@ -241,12 +241,12 @@ class _Words:
         self.end = np.cumsum(self.length)
         self.start = self.end - self.length
         self.codes = _codes("".join(words))
+        self._padded = np.append(self.codes, np.uint32(0))
         self._total, self._inverse = prefix_sums(self.codes)
 
     def code(self, at: np.ndarray) -> np.ndarray:
         """The code points at positions ``at`` (0 past the end)."""
-        padded = np.append(self.codes, np.uint32(0))
-        return padded[np.minimum(at, len(self.codes))]
+        return self._padded[np.minimum(at, len(self.codes))]
 
     def poly(self, begin: np.ndarray, end: np.ndarray) -> np.ndarray:
         """Polynomial hashes of the code points ``begin:end`` (see :func:`word_hashes`)."""
@@ -556,12 +556,9 @@ _CLASSES = _char_classes()
 @dataclass
 class Batch:
     """Articles read into one token array: each article's title tokens, a break, its body
-    tokens and a break; ``begin``/``end`` locate every token in ``text``."""
+    tokens and a break (a token's written spelling is its lexicon row's)."""
 
     ids: np.ndarray        # per token: lexicon row (0 for breaks)
-    begin: np.ndarray      # per token: character span in ``text``
-    end: np.ndarray
-    text: str              # the batch's titles and bodies joined by a separator (NFKC)
     start: np.ndarray      # per article: index of its first token
     size: np.ndarray       # per article: number of tokens
     title_len: np.ndarray  # per article: tokens of the title and the break after it
@@ -589,7 +586,7 @@ def read_batch(lex: Lexicon, texts, titles, max_words: int | None = None) -> Bat
     start = bounds[:-1]
     size = np.diff(bounds)
     title_len = np.searchsorted(part, np.arange(1, 2 * n_docs, 2)) - start
-    return Batch(ids, begin, end, runs.text, start, size, title_len)
+    return Batch(ids, start, size, title_len)
 
 
 
