@@ -60,15 +60,16 @@ def train_fasttext(data_dir: Path, workdir: Path) -> dict:
     train_file.write_text("".join(f"__label__{label} {' '.join(tokens(text))}\n"
                                   for text, label in zip(train.texts, train.labels)),
                           encoding="utf-8")
-    (workdir / "fasttext-test.txt").write_text(
-        "".join(" ".join(tokens(text)) + "\n" for text in test.texts), encoding="utf-8")
+    test_lines = [" ".join(tokens(text)) for text in test.texts]
+    (workdir / "fasttext-test.txt").write_text("".join(line + "\n" for line in test_lines),
+                                               encoding="utf-8")
     started = time.perf_counter()
     model = fasttext.train_supervised(str(train_file), wordNgrams=2, epoch=25, lr=1.0, thread=2,
                                       verbose=0)
     fit_seconds = time.perf_counter() - started
     model_path = workdir / "fasttext.bin"
     model.save_model(str(model_path))
-    labels, _ = model.predict([" ".join(tokens(text)) for text in test.texts], k=1)
+    labels, _ = model.predict(test_lines, k=1)
     return {
         "macro_f1": macro_f1(test.labels, [l[0][len("__label__"):] for l in labels]),
         "train_seconds": fit_seconds,
