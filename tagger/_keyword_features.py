@@ -20,7 +20,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ._scan import base_power, prefix_sums, scan
+from ._scan import base_power, prefix_sums, scan, spell
 from .normalize import fold_letters, normalize
 
 __all__ = ["STOP_WORDS", "FEATURE_NAMES", "Lexicon", "Batch", "Candidates", "read_batch",
@@ -384,7 +384,7 @@ class Lexicon:
         w = _Words(norms)
         h_norm = w.hashes(w.start, w.end)
         self.h_norm[rows] = h_norm
-        stop = np.fromiter((len(x) < 2 or x in STOP_WORDS for x in norms), dtype=bool, count=n)
+        stop = (w.length < 2) | _member(h_norm, _STOP_HASHES)  # normalised, as STOP_WORDS
         if self._df is None:
             self.kind[rows] = np.where(stop, 1, 2)
             self._cut_to += [""] * n
@@ -492,16 +492,19 @@ class Lexicon:
         """Row numbers of ``tokens`` (written spelling); new words are analysed and added,
         anything else (punctuation, digits) is row 0."""
         index = self._index
-        new = [t for t in dict.fromkeys(tokens) if t not in index]
+        index.update((t, 0) for t in dict.fromkeys(tokens) if t not in index and not is_word(t))
+        return self._encode_words(tokens)
+
+    def _encode_words(self, words: list[str]) -> np.ndarray:
+        """:meth:`encode` of tokens that are all words or known (letter runs, as
+        :func:`read_batch` finds them)."""
+        index = self._index
+        new = [w for w in dict.fromkeys(words) if w not in index]
         if new:
-            word = [is_word(t) for t in new]
-            words = [t for t, w in zip(new, word) if w]
-            index.update((t, 0) for t, w in zip(new, word) if not w)
-            if words:
-                first_new = self._n
-                self._add_words(words)
-                self._set_context(np.arange(first_new, self._n))
-        return np.array([index[t] for t in tokens], dtype=np.intp)
+            first_new = self._n
+            self._add_words(new)
+            self._set_context(np.arange(first_new, self._n))
+        return np.fromiter(map(index.__getitem__, words), dtype=np.intp, count=len(words))
 
     def spelling(self, row: int) -> str:
         """The word of lexicon ``row`` as written (diacritics removed)."""
@@ -521,8 +524,7 @@ class Lexicon:
             miss = np.flatnonzero(~found)
             new, first = np.unique(hashes[miss], return_index=True)
             spans = miss[first]
-            rows = self.encode(_surfaces(
-                [text[b:e] for b, e in zip(begin[spans].tolist(), end[spans].tolist())]))
+            rows = self._encode_words(_surfaces(spell(text, begin[spans], end[spans])))
             keys = np.concatenate([self._raw_keys, new])
             order = np.argsort(keys, kind="stable")
             self._raw_keys = keys[order]
