@@ -63,20 +63,22 @@ def check_output(input_path: str | Path, output: str | Path | None, *, resume: b
 
 
 def predict_file(tagger, input_path: str | Path, output: str | Path | None, *,
-                 text_col: str = "text", id_col: str = "id", batch_size: int = 1000,
+                 text_col: str = "text", id_col: str = "id", title_col: str | None = "title",
+                 batch_size: int = 1000,
                  top_k: int | None = None, max_keywords: int | None = None,
                  resume: bool = False, stdout: IO[str] | None = None,
                  progress: Callable[[str, int, int], None] | None = None) -> BatchResult:
     """Predict every row of ``input_path`` and write one JSON object per row, in order.
 
-    With ``output=None`` the lines go to ``stdout`` as they are produced.
+    Titles are read from ``title_col`` when the input has it. With ``output=None`` the lines
+    go to ``stdout`` as they are produced.
     """
     input_path = Path(input_path)
     progress = progress or (lambda stage, done, total: None)
     if batch_size < 1:
         raise InputError(f"--batch-size must be at least 1, got {batch_size}")
     batches = iter_text_batches(input_path, text_col=text_col, id_col=id_col,
-                                batch_size=batch_size)
+                                title_col=title_col, batch_size=batch_size)
     check_output(input_path, output, resume=resume)
     total = count_rows(input_path) or 0
     writer = _Writer(tagger, top_k, max_keywords, progress, total)
@@ -145,7 +147,7 @@ class _Writer:
     def write(self, batches: Iterator, fh: IO[str], *, skip: int, last_id=None,
               partial: Path | None = None) -> int:
         done = written = 0
-        for ids, texts in batches:
+        for ids, texts, titles in batches:
             if done < skip <= done + len(texts):
                 found = None if ids is None else ids[skip - 1 - done]
                 if found != last_id:
@@ -158,10 +160,11 @@ class _Writer:
                 continue
             offset = max(0, skip - done)
             ids = None if ids is None else ids[offset:]
+            titles = None if titles is None else [t[:MAX_ARTICLE_CHARS] for t in titles[offset:]]
             texts = [self._fit(text) for text in texts[offset:]]
             # split each batch over the cores (predict_many forks one process per part)
             part = max(100, -(-len(texts) // (os.cpu_count() or 1)))
-            predictions = self.tagger.predict_many(texts, top_k=self.top_k,
+            predictions = self.tagger.predict_many(texts, titles, top_k=self.top_k,
                                                    max_keywords=self.max_keywords, batch_size=part)
             lines = []
             for i, prediction in enumerate(predictions):

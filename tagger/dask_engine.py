@@ -47,9 +47,12 @@ from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Callable, Iterator, Sequence
 
 from .errors import InputError, OutputExistsError, TaggerError
+
+if TYPE_CHECKING:
+    from .data import TextBatch
 
 try:  # the base class only; predict_partitions reports a missing Dask with an install hint
     from distributed.diagnostics.plugin import WorkerPlugin
@@ -85,6 +88,7 @@ class DaskResult:
 def predict_partitions(model=None, inputs: str | Path | Sequence[str | Path] = (),
                        out_dir: str | Path | None = None, *, scheduler: str | None = None,
                        n_workers: int | None = None, text_col: str = "text", id_col: str = "id",
+                       title_col: str | None = "title",
                        top_k: int | None = None, max_keywords: int | None = None,
                        batch_size: int = 1000, rows_per_partition: int = 50_000,
                        progress: Callable[[str, int, int], None] | None = None) -> DaskResult:
@@ -98,7 +102,8 @@ def predict_partitions(model=None, inputs: str | Path | Sequence[str | Path] = (
     ``scheduler`` is the address of a running Dask scheduler (``tcp://host:8786``); without
     it a local cluster of ``n_workers`` processes (default: one per CPU core) with one thread
     each is started and closed afterwards. Each output row carries ``id`` when its file has
-    an ``id_col`` column, like :func:`tagger.batch.predict_file`.
+    an ``id_col`` column, and titles are read from ``title_col`` where a file has it, like
+    :func:`tagger.batch.predict_file`.
     """
     _require_distributed()
     progress = progress or (lambda stage, done, total: None)
@@ -114,11 +119,11 @@ def predict_partitions(model=None, inputs: str | Path | Sequence[str | Path] = (
     if n_workers is not None and n_workers < 1:
         raise InputError(f"n_workers must be at least 1, got {n_workers}")
     files = expand_inputs(inputs)
-    partitions = plan_partitions(files, text_col=text_col, id_col=id_col,
+    partitions = plan_partitions(files, text_col=text_col, id_col=id_col, title_col=title_col,
                                  rows_per_partition=rows_per_partition)
     out_dir = _check_output(out_dir)
     files_bytes, checksum = _model_files(model)
-    options = {"text_col": text_col, "id_col": id_col, "top_k": top_k,
+    options = {"text_col": text_col, "id_col": id_col, "title_col": title_col, "top_k": top_k,
                "max_keywords": max_keywords, "batch_size": batch_size}
     width = max(5, len(str(len(partitions) - 1)))
     names = [f"part-{p.index:0{width}d}.jsonl" for p in partitions]
@@ -180,6 +185,7 @@ def expand_inputs(inputs: str | Path | Sequence[str | Path]) -> list[Path]:
 
 
 def plan_partitions(files: Sequence[Path], *, text_col: str = "text", id_col: str | None = "id",
+                    title_col: str | None = "title",
                     rows_per_partition: int = 50_000) -> list[Partition]:
     """Check each file's columns (headers and footers only) and cut the files into partitions."""
     import pyarrow.parquet as pq
@@ -190,7 +196,7 @@ def plan_partitions(files: Sequence[Path], *, text_col: str = "text", id_col: st
     for path in files:
         # Raises the same one-line DataError as single-machine prediction (missing file or
         # column, unreadable header) before any worker starts.
-        iter_text_batches(path, text_col=text_col, id_col=id_col, batch_size=1)
+        iter_text_batches(path, text_col=text_col, id_col=id_col, title_col=title_col, batch_size=1)
         if path.suffix.lower() != ".parquet":
             partitions.append(Partition(len(partitions), str(path)))
             continue
@@ -399,11 +405,11 @@ def _predict_partition(part: Partition, checksum: str, target: str, options: dic
     rows = 0
     try:
         with open(partial, "w", encoding="utf-8") as fh:
-            for ids, texts in _read_partition(part, options["text_col"], options["id_col"],
-                                              options["batch_size"]):
+            for ids, texts, titles in _read_partition(part, options["text_col"], options["id_col"],
+                                                      options["title_col"], options["batch_size"]):
                 with entry.lock:
                     # one process per worker: Dask spreads the partitions over cores
-                    predictions = entry.tagger.predict_many(texts, top_k=options["top_k"],
+                    predictions = entry.tagger.predict_many(texts, titles, top_k=options["top_k"],
                                                             max_keywords=options["max_keywords"],
                                                             n_jobs=1)
                 lines = []
@@ -423,25 +429,22 @@ def _predict_partition(part: Partition, checksum: str, target: str, options: dic
     return rows
 
 
-def _read_partition(part: Partition, text_col: str, id_col: str | None,
-                    batch_size: int) -> Iterator[tuple[list[str] | None, list[str]]]:
-    """``(ids, texts)`` batches of one partition, read as :func:`iter_text_batches` reads files."""
-    from .data import _as_text, iter_text_batches
+def _read_partition(part: Partition, text_col: str, id_col: str | None, title_col: str | None,
+                    batch_size: int) -> Iterator[TextBatch]:
+    """``(ids, texts, titles)`` batches of one partition, read as :func:`iter_text_batches`
+    reads files."""
+    from .data import iter_text_batches, present, text_batches, text_columns
 
     if part.row_groups is None:
         yield from iter_text_batches(part.path, text_col=text_col, id_col=id_col,
-                                     batch_size=batch_size)
+                                     title_col=title_col, batch_size=batch_size)
         return
     if not part.row_groups:
         return
     import pyarrow.parquet as pq
 
     reader = pq.ParquetFile(part.path, pre_buffer=False)  # see tagger.data._parquet
-    names = reader.schema_arrow.names
-    has_id = bool(id_col) and id_col in names
-    columns = [text_col, id_col] if has_id else [text_col]
-    for batch in reader.iter_batches(batch_size=batch_size, row_groups=list(part.row_groups),
-                                     columns=columns):
-        chunk = batch.to_pydict()
-        yield ([_as_text(v) for v in chunk[id_col]] if has_id else None,
-               [_as_text(v) for v in chunk[text_col]])
+    columns = text_columns(reader.schema_arrow.names, text_col, id_col, title_col)
+    yield from text_batches((batch.to_pydict() for batch in reader.iter_batches(
+        batch_size=batch_size, row_groups=list(part.row_groups), columns=present(columns))),
+        columns)

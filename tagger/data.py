@@ -412,13 +412,17 @@ def _quiet_datasets() -> Iterator[Any]:
 
 
 def iter_text_batches(path: str | Path, *, text_col: str = "text", id_col: str | None = "id",
-                      batch_size: int = 1000) -> Iterator[tuple[list[str] | None, list[str]]]:
-    """Stream ``(ids, texts)`` batches of at most ``batch_size`` rows, for batch prediction.
+                      title_col: str | None = "title", batch_size: int = 1000,
+                      title_required: bool = False) -> Iterator[TextBatch]:
+    """Stream ``(ids, texts, titles)`` batches of at most ``batch_size`` rows, for batch
+    prediction.
 
     ``path`` is a ``.parquet``, ``.csv`` or ``.jsonl`` file (a ``.json`` array is read whole) or
     a folder of ``.txt`` files, whose ids are the files' paths inside it. Problems visible up
     front (missing file or text column, unknown format) are raised by this call, not at the
-    first batch. ``ids`` is ``None`` when the data has no ``id_col`` column. A missing text
+    first batch. ``ids`` is ``None`` when the data has no ``id_col`` column, ``titles`` when it
+    has no ``title_col`` column (the models learned from titles, so they are used when there;
+    with ``title_required`` a missing ``title_col`` is an error). A missing text or title
     comes out as ``""``, so that every input row gets one output.
     """
     if batch_size < 1:
@@ -428,16 +432,52 @@ def iter_text_batches(path: str | Path, *, text_col: str = "text", id_col: str |
         files = sorted(path.rglob("*.txt"))
         if not files:
             raise DataError(f"no .txt files in {path}")
-        return ((([f.relative_to(path).as_posix() for f in chunk]), [_read_text(f) for f in chunk])
-                for chunk in _chunks(files, batch_size))
+        if title_required and title_col:
+            raise DataError(f"{path} is a folder of .txt files, which has no {title_col!r} "
+                            "column; leave out --title-col")
+        return (([f.relative_to(path).as_posix() for f in chunk], [_read_text(f) for f in chunk],
+                 None) for chunk in _chunks(files, batch_size))
     names = column_names(path)
     if text_col not in names:
         raise DataError(f"column {text_col!r} not found in {path}; columns found: "
                         f"{', '.join(names) or 'none'} (use --text-col to choose another)")
-    columns = [text_col, id_col] if id_col and id_col in names else [text_col]
-    return (([_as_text(v) for v in chunk[id_col]] if len(columns) == 2 else None,
-             [_as_text(v) for v in chunk[text_col]])
-            for chunk in column_batches(path, columns, batch_size))
+    if title_required and title_col and title_col not in names:
+        raise DataError(f"column {title_col!r} not found in {path}; columns found: "
+                        f"{', '.join(names)} (use --title-col to choose another, or "
+                        "--title-col '' for no title)")
+    columns = text_columns(names, text_col, id_col, title_col)
+    return text_batches(column_batches(path, present(columns), batch_size), columns)
+
+
+TextBatch = tuple["list[str] | None", "list[str]", "list[str] | None"]
+
+
+def text_columns(names: Sequence[str], text_col: str, id_col: str | None,
+                 title_col: str | None) -> tuple[str, str | None, str | None]:
+    """The text, id and title columns of a table with the columns ``names``: the id and
+    title columns are ``None`` where the table lacks them (and the title is, if it names
+    the text column)."""
+    def optional(col: str | None) -> str | None:
+        return col if col and col in names else None
+
+    return text_col, optional(id_col), None if title_col == text_col else optional(title_col)
+
+
+def present(columns: Sequence[str | None]) -> list[str]:
+    """The distinct columns to read, of :func:`text_columns`."""
+    return [col for col in dict.fromkeys(columns) if col]
+
+
+def text_batches(chunks: Iterable[dict[str, list]],
+                 columns: tuple[str, str | None, str | None]) -> Iterator[TextBatch]:
+    """``(ids, texts, titles)`` from ``{column: values}`` batches that hold
+    :func:`present` ``(columns)``."""
+    text_col, id_col, title_col = columns
+
+    def values(chunk: dict[str, list], col: str | None) -> list[str] | None:
+        return None if col is None else [_as_text(v) for v in chunk[col]]
+
+    return ((values(c, id_col), values(c, text_col), values(c, title_col)) for c in chunks)
 
 
 def column_names(path: Path) -> list[str]:

@@ -86,6 +86,32 @@ def test_batch_prediction_keeps_order_and_ids(model_dir, tmp_path, suffix):
     assert not partial_path(out).exists()
 
 
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv"])
+def test_batch_prediction_reads_titles_like_the_api(model_dir, tmp_path, suffix):
+    rows = [("x1", "سجل المهاجم هدفين في المباراة", "ارتفع سعر النفط"),
+            ("x2", "", "صوت البرلمان على الحكومة")]
+    src = tmp_path / f"in{suffix}"
+    if suffix == ".jsonl":
+        src.write_text("".join(json.dumps({"id": i, "headline": h, "text": t}, ensure_ascii=False) + "\n"
+                               for i, h, t in rows), encoding="utf-8")
+    else:
+        src.write_text("id,headline,text\n" + "".join(f"{i},{h},{t}\n" for i, h, t in rows),
+                       encoding="utf-8")
+    tagger = Tagger.load(model_dir)
+    outputs = {}
+    for title_col in ("headline", ""):
+        out = tmp_path / f"out-{title_col}.jsonl"
+        result = run("predict", "-m", model_dir, "--input", src, "--output", out,
+                     "--title-col", title_col)
+        assert result.exit_code == 0, result.output
+        outputs[title_col] = [json.loads(l) for l in out.read_text(encoding="utf-8").splitlines()]
+    with_titles = [tagger.predict(t, title=h or None).to_dict() for _, h, t in rows]
+    without = [tagger.predict(t).to_dict() for _, _, t in rows]
+    assert [{k: v for k, v in l.items() if k != "id"} for l in outputs["headline"]] == with_titles
+    assert [{k: v for k, v in l.items() if k != "id"} for l in outputs[""]] == without
+    assert with_titles[0] != without[0]  # the title counts, so the two runs can be told apart
+
+
 def test_resume_continues_after_last_complete_row(model_dir, tmp_path):
     src = tmp_path / "in.jsonl"
     texts = ["سجل المهاجم هدفا", "ارتفع سعر النفط", "صوت البرلمان", "فاز الفريق"]
@@ -123,10 +149,14 @@ def test_train_command_writes_a_model(train_csv, tmp_path):
     (["train", "--data", "{tmp}/missing.csv", "--out", "{tmp}/m"], 2, "not found"),
     (["train", "--data", "{tmp}/one.csv", "--out", "{tmp}/m"], 2, "need at least 2 sections"),
     (["predict", "--input", "{tmp}/in.jsonl", "--output", "{tmp}/no/such/dir/out.jsonl"], 2, "does not exist"),
+    (["predict", "--input", "{tmp}/in.jsonl", "--title-col", "headline"], 2, "column 'headline' not found"),
+    (["predict", "--input", "{tmp}/news", "--title-col", "title"], 2, "has no 'title' column"),
 ])
 def test_bad_input_gives_one_line_and_exit_code(tmp_path, model_dir, args, code, message):
     (tmp_path / "in.xlsx").write_bytes(b"PK\x03\x04")
     (tmp_path / "in.jsonl").write_text('{"text": "نص"}\n', encoding="utf-8")
+    (tmp_path / "news").mkdir()
+    (tmp_path / "news" / "a.txt").write_text("نص", encoding="utf-8")
     (tmp_path / "one.csv").write_text("text,label\nنص أول,sports\nنص ثان,sports\n", encoding="utf-8")
     args = [a.format(tmp=tmp_path) for a in args]
     if args[0] == "predict" and "--model" not in args and len(args) > 1:

@@ -35,29 +35,34 @@ def tagger():
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
-    """data/sample.csv in four files: two Parquet (one with three row groups), and a JSON
-    Lines file without ids that ends with two rows the model has nothing to say about."""
+    """data/sample.csv in four files: two Parquet (one with three row groups and titles, one
+    without titles), and a JSON Lines file with titles but without ids that ends with two
+    rows the model has nothing to say about. Rows are (id, title, text)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     with open(ROOT / "data" / "sample.csv", encoding="utf-8", newline="") as fh:
-        rows = [(r["id"], r["text"]) for r in csv.DictReader(fh)]
+        rows = [(r["id"], r["title"], r["text"]) for r in csv.DictReader(fh)]
     folder = tmp_path_factory.mktemp("corpus")
     a, b, c = rows[:30], rows[30:60], rows[60:]
-    for name, part, group in (("a", a, 10), ("b", b, None)):
-        table = pa.table({"id": [i for i, _ in part], "text": [t for _, t in part]})
-        pq.write_table(table, folder / f"{name}.parquet", row_group_size=group)
-    c = [(None, t) for _, t in c] + [(None, "Hello world 123"), (None, "")]
+    b = [(i, "", text) for i, _, text in b]
+    pq.write_table(pa.table({"id": [i for i, _, _ in a], "title": [t for _, t, _ in a],
+                             "text": [x for _, _, x in a]}), folder / "a.parquet", row_group_size=10)
+    pq.write_table(pa.table({"id": [i for i, _, _ in b], "text": [x for _, _, x in b]}),
+                   folder / "b.parquet")
+    c = [(None, t, x) for _, t, x in c] + [(None, "", "Hello world 123"), (None, "", "")]
     with open(folder / "c.jsonl", "w", encoding="utf-8") as fh:
-        for _, text in c:
-            fh.write(json.dumps({"text": text, "source": "x"}, ensure_ascii=False) + "\n")
+        for _, title, text in c:
+            fh.write(json.dumps({"text": text, "title": title or None, "source": "x"},
+                                ensure_ascii=False) + "\n")
     return folder, a + b + c
 
 
-def expected(tagger, rows):
+def expected(tagger, rows, **options):
     """What predict_many says about the rows, in the shape of a JSON Lines output row."""
-    predictions = tagger.predict_many([text for _, text in rows])
-    return [({"id": i} if i is not None else {}) | p.to_dict() for (i, _), p in zip(rows, predictions)]
+    predictions = tagger.predict_many([text for _, _, text in rows],
+                                      [title for _, title, _ in rows], **options)
+    return [({"id": i} if i is not None else {}) | p.to_dict() for (i, _, _), p in zip(rows, predictions)]
 
 
 def read_parts(out: Path) -> list[dict]:
@@ -77,6 +82,8 @@ def test_partitions_give_the_predictions_of_predict_many(client, tagger, corpus,
                                 scheduler=client.scheduler.address, rows_per_partition=20)
 
     assert read_parts(out) == expected(tagger, rows)
+    # titles change predictions (keywords above all), so that comparison shows they were read
+    assert expected(tagger, rows) != expected(tagger, [(i, "", text) for i, _, text in rows])
     # a.parquet's row groups of 10 rows make two partitions of 20 and 10 rows, then one each
     assert [p.name for p in result.parts] == [f"part-0000{i}.jsonl" for i in range(4)]
     assert sorted(p.name for p in out.iterdir()) == [SUCCESS] + [p.name for p in result.parts]
@@ -133,8 +140,7 @@ def test_without_a_scheduler_a_local_cluster_is_started_and_closed(tagger, corpu
     children = {p.pid for p in psutil.Process().children(recursive=True)}
     result = predict_partitions(tagger, folder / "b.parquet", tmp_path / "out", n_workers=1,
                                 top_k=2, max_keywords=1)
-    predictions = tagger.predict_many([text for _, text in rows[30:60]], top_k=2, max_keywords=1)
-    assert read_parts(result.output) == [{"id": i, **p.to_dict()} for (i, _), p in zip(rows[30:60], predictions)]
+    assert read_parts(result.output) == expected(tagger, rows[30:60], top_k=2, max_keywords=1)
     assert {p.pid for p in psutil.Process().children(recursive=True)} <= children
 
 
@@ -153,6 +159,7 @@ def run_cli(capsys, *args):
     (["--engine", "dask", "--resume", "--input", "{corpus}/a.parquet", "--output", "{tmp}/o"], "--resume works with --engine local"),
     (["--engine", "dask", "--input", "{corpus}", "--output", "{tmp}/o"], "is a directory"),
     (["--engine", "dask", "--input", "{corpus}/*.parquet", "--text-col", "body", "--output", "{tmp}/o"], "column 'body' not found"),
+    (["--engine", "dask", "--input", "{corpus}/*.parquet", "--title-col", "title", "--output", "{tmp}/o"], "column 'title' not found in"),
     (["--engine", "dask", "--input", "{corpus}/*.parquet", "--output", "{tmp}/no/o"], "does not exist"),
     (["--engine", "dask", "--input", "{corpus}/*.parquet", "--output", "{tmp}"], "neither empty nor an earlier tagger output"),
 ])

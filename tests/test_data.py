@@ -490,9 +490,10 @@ def test_loading_is_quiet_and_restores_datasets_settings(tmp_path, capfd):
 def test_iter_text_batches_each_format(tmp_path, name):
     path = write(tmp_path / name, records())
     batches = list(iter_text_batches(path, batch_size=2))
-    assert [len(texts) for _, texts in batches] == [2, 2, 1]
-    assert [i for ids, _ in batches for i in ids] == [a[0] for a in ARTICLES]
-    assert [t for _, texts in batches for t in texts] == [a[3] for a in ARTICLES]
+    assert [len(texts) for _, texts, _ in batches] == [2, 2, 1]
+    assert [i for ids, _, _ in batches for i in ids] == [a[0] for a in ARTICLES]
+    assert [t for _, texts, _ in batches for t in texts] == [a[3] for a in ARTICLES]
+    assert [t for _, _, titles in batches for t in titles] == [a[2] for a in ARTICLES]
     assert count_rows(path) == (None if name.endswith(".json") else 5)
 
 
@@ -501,24 +502,38 @@ def test_iter_text_batches_other_columns_and_no_ids(tmp_path, name):
     rows = [{"body": a[3], "ref": i} for i, a in enumerate(ARTICLES)]
     rows[1]["body"] = None
     path = write(tmp_path / name, rows)
-    (ids, texts), = iter_text_batches(path, text_col="body", id_col="ref")
+    (ids, texts, titles), = iter_text_batches(path, text_col="body", id_col="ref")
     assert ids == ["0", "1", "2", "3", "4"] and texts[1] == "" and texts[0] == ARTICLES[0][3]
-    (ids, texts), = iter_text_batches(path, text_col="body")
-    assert ids is None and len(texts) == 5
+    assert titles is None
+    (ids, texts, titles), = iter_text_batches(path, text_col="body")
+    assert ids is None and titles is None and len(texts) == 5
+
+
+@pytest.mark.parametrize("name", ["d.csv", "d.jsonl", "d.parquet"])
+def test_iter_text_batches_titles_from_another_column_or_none(tmp_path, name):
+    rows = [{"id": a[0], "headline": a[2], "title": "x", "text": a[3]} for a in ARTICLES]
+    rows[2]["headline"] = None
+    path = write(tmp_path / name, rows)
+    (_, texts, titles), = iter_text_batches(path, title_col="headline")
+    assert titles[2] == "" and titles[0] == ARTICLES[0][2] and texts[0] == ARTICLES[0][3]
+    (_, _, titles), = iter_text_batches(path, title_col="")
+    assert titles is None
+    (_, _, titles), = iter_text_batches(path, title_col="text")  # the text is not its own title
+    assert titles is None
 
 
 def test_iter_text_batches_folder(tmp_path):
     folder = write(tmp_path / "news", records())
     batches = list(iter_text_batches(folder, batch_size=10))
-    assert len(batches) == 1 and "sports/s1.txt" in batches[0][0]
-    assert dict(zip(*batches[0]))["economy/e2.txt"] == ARTICLES[3][3]
+    assert len(batches) == 1 and "sports/s1.txt" in batches[0][0] and batches[0][2] is None
+    assert dict(zip(*batches[0][:2]))["economy/e2.txt"] == ARTICLES[3][3]
     assert count_rows(folder) == 5
 
 
 def test_iter_text_batches_csv_with_multiline_texts(tmp_path):
     path = tmp_path / "d.csv"
     path.write_text('id,text\n1,"سطر\nثان"\n2,نص\n', encoding="utf-8")
-    assert list(iter_text_batches(path)) == [(["1", "2"], ["سطر\nثان", "نص"])]
+    assert list(iter_text_batches(path)) == [(["1", "2"], ["سطر\nثان", "نص"], None)]
     assert count_rows(path) == 2
 
 

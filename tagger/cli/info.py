@@ -67,8 +67,9 @@ def _top_features(tagger, path: Path, text_col: str, rows: int, top: int) -> dic
     from ..data import iter_text_batches
     from ..explain import top_features
 
-    batches = iter_text_batches(path, text_col=text_col, id_col=None, batch_size=min(rows, 1000))
-    texts = islice((text for _, batch in batches for text in batch), rows)
+    batches = iter_text_batches(path, text_col=text_col, id_col=None, title_col=None,
+                                batch_size=min(rows, 1000))
+    texts = islice((text for _, batch, _ in batches for text in batch), rows)
     return top_features(tagger, texts, k=top)
 
 

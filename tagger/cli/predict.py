@@ -36,6 +36,7 @@ def predict(
     model: ModelOption = None,
     text_col: Annotated[str, typer.Option("--text-col", help="Text column of --input.")] = "text",
     id_col: Annotated[str, typer.Option("--id-col", help="Column of --input carried over as 'id' when present.")] = "id",
+    title_col: Annotated[Optional[str], typer.Option("--title-col", help="Column of --input holding the title, read with the text ('' for none). Default: 'title' when present.", show_default=False)] = None,
     top_k: Annotated[Optional[int], typer.Option("--top-k", min=1, help="Keep only the N best sections in the output.", show_default=False)] = None,
     max_keywords: Annotated[Optional[int], typer.Option("--max-keywords", min=0, help="At most N keywords (default: the model's).", show_default=False)] = None,
     format: Annotated[OutputFormat, typer.Option("--format", help="Output for a single article.")] = OutputFormat.json,
@@ -50,22 +51,29 @@ def predict(
     if len(sources) != 1:
         raise InputError("give exactly one of TEXT, --file, --page or --input"
                          + (f" (got {', '.join(sources)})" if sources else ""))
+    # Titles are read from a 'title' column when there is one; a column named by the user
+    # must be there.
+    title_required = bool(title_col)
+    title_col = "title" if title_col is None else title_col
     if engine is Engine.dask or scheduler is not None:
         return _predict_dask(engine, scheduler, input, output, model_path(model), resume,
-                             text_col=text_col, id_col=id_col, top_k=top_k,
-                             max_keywords=max_keywords, batch_size=batch_size)
+                             title_required, text_col=text_col, id_col=id_col,
+                             title_col=title_col, top_k=top_k, max_keywords=max_keywords,
+                             batch_size=batch_size)
     if input is not None:
         from ..batch import check_output, predict_file
         from ..data import iter_text_batches
 
         # The input and output are checked before the model is loaded: a mistake shows at once.
-        iter_text_batches(input, text_col=text_col, id_col=id_col, batch_size=batch_size)
+        iter_text_batches(input, text_col=text_col, id_col=id_col, title_col=title_col,
+                          batch_size=batch_size, title_required=title_required)
         check_output(input, output, resume=resume)
         tagger = load_tagger(model)
         with progress_bar(output is not None) as progress:
             result = predict_file(tagger, input, output, text_col=text_col, id_col=id_col,
-                                  batch_size=batch_size, top_k=top_k, max_keywords=max_keywords,
-                                  resume=resume, stdout=sys.stdout, progress=progress)
+                                  title_col=title_col, batch_size=batch_size, top_k=top_k,
+                                  max_keywords=max_keywords, resume=resume, stdout=sys.stdout,
+                                  progress=progress)
         if output is not None:
             resumed = f" (resumed after {result.skipped})" if result.skipped else ""
             typer.echo(f"wrote {result.rows} predictions to {output}{resumed}", err=True)
@@ -89,7 +97,8 @@ def predict(
         typer.echo(prediction.to_json())
 
 
-def _predict_dask(engine, scheduler, input, output, model, resume, **options) -> None:
+def _predict_dask(engine, scheduler, input, output, model, resume, title_required,
+                  **options) -> None:
     """``--engine dask``: every partition of the --input files to a part file in --output."""
     if engine is not Engine.dask:
         raise InputError("--scheduler needs --engine dask")
@@ -102,8 +111,14 @@ def _predict_dask(engine, scheduler, input, output, model, resume, **options) ->
     if resume:
         raise InputError("--resume works with --engine local only; a failed dask run leaves "
                          "nothing behind, so run it again")
-    from ..dask_engine import predict_partitions
+    from ..dask_engine import expand_inputs, predict_partitions
 
+    if title_required:
+        from ..data import iter_text_batches
+
+        for path in expand_inputs(str(input)):
+            iter_text_batches(path, text_col=options["text_col"], title_col=options["title_col"],
+                              batch_size=1, title_required=True)
     with progress_bar() as progress:
         result = predict_partitions(model, str(input), output, scheduler=scheduler,
                                     progress=progress, **options)
