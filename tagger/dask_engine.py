@@ -433,7 +433,7 @@ def _read_partition(part: Partition, text_col: str, id_col: str | None, title_co
                     batch_size: int) -> Iterator[TextBatch]:
     """``(ids, texts, titles)`` batches of one partition, read as :func:`iter_text_batches`
     reads files."""
-    from .data import iter_text_batches, present, text_batches, text_columns
+    from .data import columns_to_read, iter_text_batches, text_batches, text_columns
 
     if part.row_groups is None:
         yield from iter_text_batches(part.path, text_col=text_col, id_col=id_col,
@@ -446,5 +446,5 @@ def _read_partition(part: Partition, text_col: str, id_col: str | None, title_co
     reader = pq.ParquetFile(part.path, pre_buffer=False)  # see tagger.data._parquet
     columns = text_columns(reader.schema_arrow.names, text_col, id_col, title_col)
     yield from text_batches((batch.to_pydict() for batch in reader.iter_batches(
-        batch_size=batch_size, row_groups=list(part.row_groups), columns=present(columns))),
+        batch_size=batch_size, row_groups=list(part.row_groups), columns=columns_to_read(columns))),
         columns)

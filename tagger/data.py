@@ -411,6 +411,10 @@ def _quiet_datasets() -> Iterator[Any]:
             datasets.enable_progress_bars()
 
 
+# (ids, texts, titles) of a batch of rows; ids and titles are None when the data lacks them.
+TextBatch = tuple[list[str] | None, list[str], list[str] | None]
+
+
 def iter_text_batches(path: str | Path, *, text_col: str = "text", id_col: str | None = "id",
                       title_col: str | None = "title", batch_size: int = 1000,
                       title_required: bool = False) -> Iterator[TextBatch]:
@@ -446,10 +450,7 @@ def iter_text_batches(path: str | Path, *, text_col: str = "text", id_col: str |
                         f"{', '.join(names)} (use --title-col to choose another, or "
                         "--title-col '' for no title)")
     columns = text_columns(names, text_col, id_col, title_col)
-    return text_batches(column_batches(path, present(columns), batch_size), columns)
-
-
-TextBatch = tuple["list[str] | None", "list[str]", "list[str] | None"]
+    return text_batches(column_batches(path, columns_to_read(columns), batch_size), columns)
 
 
 def text_columns(names: Sequence[str], text_col: str, id_col: str | None,
@@ -463,7 +464,7 @@ def text_columns(names: Sequence[str], text_col: str, id_col: str | None,
     return text_col, optional(id_col), None if title_col == text_col else optional(title_col)
 
 
-def present(columns: Sequence[str | None]) -> list[str]:
+def columns_to_read(columns: Sequence[str | None]) -> list[str]:
     """The distinct columns to read, of :func:`text_columns`."""
     return [col for col in dict.fromkeys(columns) if col]
 
@@ -471,7 +472,7 @@ def present(columns: Sequence[str | None]) -> list[str]:
 def text_batches(chunks: Iterable[dict[str, list]],
                  columns: tuple[str, str | None, str | None]) -> Iterator[TextBatch]:
     """``(ids, texts, titles)`` from ``{column: values}`` batches that hold
-    :func:`present` ``(columns)``."""
+    :func:`columns_to_read` ``(columns)``."""
     text_col, id_col, title_col = columns
 
     def values(chunk: dict[str, list], col: str | None) -> list[str] | None:
