@@ -33,7 +33,7 @@ from .errors import DataError
 from .normalize import normalize
 
 __all__ = ["LabelledData", "load_label_map", "load_labelled", "check_inputs", "iter_text_batches",
-           "count_rows", "column_names", "column_batches"]
+           "count_rows", "column_names", "column_batches", "inputs_with_column"]
 
 log = logging.getLogger(__name__)
 
@@ -170,6 +170,15 @@ def check_inputs(data: str | Path | Sequence[str | Path], *, text_col: str = "te
                                     f"{', '.join(names)} (use {flag} to choose another)")
         elif not (_HUB_NAME.match(name) and path.suffix.lower() not in _FILE_SUFFIXES):
             raise DataError(f"data file not found: {name}")
+
+
+def inputs_with_column(data: str | Path | Sequence[str | Path], column: str) -> list[str]:
+    """The local data files among ``data`` that have ``column`` (headers and footers read
+    only; for JSON, the keys of the first record). Folders and hub datasets are skipped."""
+    inputs = [data] if isinstance(data, (str, Path)) else list(data)
+    return [str(item) for item in inputs
+            if Path(item).is_file() and Path(item).suffix.lower() in _BUILDERS
+            and column in column_names(Path(item))]
 
 
 def load_labelled(

@@ -300,3 +300,24 @@ def test_overlong_rows_are_cut_with_one_warning(model_dir, tmp_path, monkeypatch
     assert warnings == ["2 rows held more than 40 characters: only their first 40 were used"]
     assert [json.loads(l)["section"] for l in out.read_text(encoding="utf-8").splitlines()] == \
         ["sports", "economy", "economy"]
+
+
+def test_an_unread_title_column_is_pointed_out(model_dir, tmp_path, caplog):
+    data = tmp_path / "labelled.csv"
+    data.write_text("title,text,label\nالمنتخب يفوز,سجل المهاجم هدفا,sports\n"
+                    "النفط يرتفع,ارتفع سعر النفط,economy\n", encoding="utf-8")
+    plain = tmp_path / "plain.csv"
+    plain.write_text("text,label\nسجل المهاجم هدفا,sports\nارتفع سعر النفط,economy\n",
+                     encoding="utf-8")
+
+    def warnings(*args):
+        caplog.clear()
+        result = run("evaluate", "-m", model_dir, *args)
+        assert result.exit_code == 0, result.output
+        return [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+
+    assert warnings("--data", data, "--data", plain) == [
+        f"{data} has a 'title' column that is not read; add --title-col title to read title "
+        "and body, as the bundled model was trained"]
+    assert warnings("--data", plain) == []
+    assert warnings("--data", data, "--title-col", "title") == []

@@ -231,3 +231,14 @@ def article_text(text: str, name: str = "the text") -> str:
                     name, f"{len(text):,}", f"{MAX_ARTICLE_CHARS:,}")
         text = text[:MAX_ARTICLE_CHARS]
     return text
+
+
+def warn_unread_titles(data, title_col: Optional[str]) -> None:
+    """Without --title-col, say which inputs have a 'title' column that will not be read."""
+    if title_col is not None:
+        return
+    from ..data import inputs_with_column
+
+    for name in inputs_with_column(data, "title"):
+        log.warning("%s has a 'title' column that is not read; add --title-col title to read "
+                    "title and body, as the bundled model was trained", name)

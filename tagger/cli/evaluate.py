@@ -9,7 +9,7 @@ import typer
 
 from ..errors import InputError
 from . import app
-from ._common import ModelOption, load_tagger, reports_errors
+from ._common import ModelOption, load_tagger, reports_errors, warn_unread_titles
 
 
 @app.command(no_args_is_help=True)
@@ -33,6 +33,7 @@ def evaluate(
 
     # Mistakes in paths and columns are reported at once, before the long imports and reads.
     check_inputs(data, text_col=text_col, label_col=label_col, label_map=label_map)
+    warn_unread_titles(data, title_col)
     if report is not None and not report.parent.is_dir():
         raise InputError(f"the directory for --report does not exist: {report.parent} "
                          "(create it first)")

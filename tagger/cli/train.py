@@ -9,7 +9,7 @@ import typer
 
 from ..errors import InputError, OutputExistsError
 from . import app
-from ._common import progress_bar, reports_errors
+from ._common import progress_bar, reports_errors, warn_unread_titles
 
 
 @app.command(no_args_is_help=True)
@@ -41,6 +41,7 @@ def train(
     if not out.parent.is_dir():
         raise InputError(f"the directory for --out does not exist: {out.parent} (create it first)")
     check_inputs(data, text_col=text_col, label_col=label_col, label_map=label_map)
+    warn_unread_titles(data, title_col)
 
     if streaming:
         _train_streaming(data, out, force=force, text_col=text_col, label_col=label_col,
