@@ -129,6 +129,11 @@ def _check_label_map(raw: Any, where: str) -> dict[str, str | None]:
     return dict(raw)
 
 
+def _inputs(data: str | Path | Sequence[str | Path]) -> list[str | Path]:
+    """One input or several, as a list."""
+    return [data] if isinstance(data, (str, Path)) else list(data)
+
+
 def check_inputs(data: str | Path | Sequence[str | Path], *, text_col: str = "text",
                  label_col: str | None = "label", label_map: str | Path | dict | None = None) -> None:
     """The quick checks of :func:`load_labelled`, without reading the data or importing datasets.
@@ -138,7 +143,7 @@ def check_inputs(data: str | Path | Sequence[str | Path], *, text_col: str = "te
     (``None``: labels are optional), or a label map that cannot be read. Hub datasets are
     not checked. Lets a command line report such mistakes at once, before long imports.
     """
-    inputs = [data] if isinstance(data, (str, Path)) else list(data)
+    inputs = _inputs(data)
     if not inputs:
         raise DataError("no data given: pass at least one data file, folder or dataset name")
     if isinstance(label_map, dict):
@@ -175,7 +180,7 @@ def check_inputs(data: str | Path | Sequence[str | Path], *, text_col: str = "te
 def inputs_with_column(data: str | Path | Sequence[str | Path], column: str) -> list[str]:
     """The local data files among ``data`` that have ``column`` (headers and footers read
     only; for JSON, the keys of the first record). Folders and hub datasets are skipped."""
-    inputs = [data] if isinstance(data, (str, Path)) else list(data)
+    inputs = _inputs(data)
     return [str(item) for item in inputs
             if Path(item).is_file() and Path(item).suffix.lower() in _BUILDERS
             and column in column_names(Path(item))]
@@ -212,7 +217,7 @@ def load_labelled(
     articles under edited headlines. ``require_labels=False`` lets the label column be absent
     and skips the check that at least ``min_classes`` sections remain.
     """
-    inputs = [data] if isinstance(data, (str, Path)) else list(data)
+    inputs = _inputs(data)
     if not inputs:
         raise DataError("no data given: pass at least one data file, folder or dataset name")
     mapping = None

@@ -57,9 +57,9 @@ def predict(
     title_col = "title" if title_col is None else title_col
     if engine is Engine.dask or scheduler is not None:
         return _predict_dask(engine, scheduler, input, output, model_path(model), resume,
-                             title_required, text_col=text_col, id_col=id_col,
-                             title_col=title_col, top_k=top_k, max_keywords=max_keywords,
-                             batch_size=batch_size)
+                             text_col=text_col, id_col=id_col, title_col=title_col,
+                             title_required=title_required, top_k=top_k,
+                             max_keywords=max_keywords, batch_size=batch_size)
     if input is not None:
         from ..batch import check_output, predict_file
         from ..data import iter_text_batches
@@ -97,8 +97,7 @@ def predict(
         typer.echo(prediction.to_json())
 
 
-def _predict_dask(engine, scheduler, input, output, model, resume, title_required,
-                  **options) -> None:
+def _predict_dask(engine, scheduler, input, output, model, resume, **options) -> None:
     """``--engine dask``: every partition of the --input files to a part file in --output."""
     if engine is not Engine.dask:
         raise InputError("--scheduler needs --engine dask")
@@ -111,14 +110,8 @@ def _predict_dask(engine, scheduler, input, output, model, resume, title_require
     if resume:
         raise InputError("--resume works with --engine local only; a failed dask run leaves "
                          "nothing behind, so run it again")
-    from ..dask_engine import expand_inputs, predict_partitions
+    from ..dask_engine import predict_partitions
 
-    if title_required:
-        from ..data import iter_text_batches
-
-        for path in expand_inputs(str(input)):
-            iter_text_batches(path, text_col=options["text_col"], title_col=options["title_col"],
-                              batch_size=1, title_required=True)
     with progress_bar() as progress:
         result = predict_partitions(model, str(input), output, scheduler=scheduler,
                                     progress=progress, **options)
