@@ -27,7 +27,9 @@ Compared, on the same articles, each given the title and body:
 Keywords match exactly after tagger's normalisation (`tagger.metrics.keyword_metrics`):
 P/R/F1 at 5 divide by 5 whatever the list length, "own" uses each list as returned.
 Throughput is keyword extraction alone, one process, articles per second of wall time.
-Prints a Markdown table with tagger / YAKE ratios.
+Prints a Markdown table with tagger / YAKE ratios, then where the editors' tags that
+tagger's ranking leaves out of its first five stand in it, split by whether editors used
+that tag in training.
 """
 
 from __future__ import annotations
@@ -112,6 +114,22 @@ def frequency_baseline(train_tags, titles, texts, k=5) -> list[list[str]]:
     return out
 
 
+def missed_tags(ranked, gold, train_tags) -> Counter:
+    """Count the gold tags outside the first five of ``ranked`` (an article's whole ranking)
+    by (tagged in training or not, where the ranking has them)."""
+    seen = {normalize(t) for tags in train_tags for t in tags}
+    found = Counter()
+    for keywords, tags in zip(ranked, gold):
+        keys = [normalize(k) for k, _ in keywords]
+        for tag in {normalize(t) for t in tags} - set(keys[:5]):
+            rank = keys.index(tag) + 1 if tag in keys else None
+            where = ("not a candidate" if rank is None else "6th to 10th" if rank <= 10
+                     else "11th to 20th" if rank <= 20 else "below 20th")
+            found[("tagged in training" if tag in seen else "never tagged in training",
+                   where)] += 1
+    return found
+
+
 def timed(fn, *args):
     start = time.perf_counter()
     result = fn(*args)
@@ -170,6 +188,17 @@ def main() -> None:
     (_, a, _, sa), (_, b, _, sb) = rows[0], rows[2]
     ratios = [a[name] / b[name] for name in ("p_at_5", "r_at_5", "f1_at_5", "f1_at_own")]
     print("| **tagger / YAKE** | " + " | ".join(f"{r:.1f}" for r in ratios) + f" | | {sa / sb:.1f} |")
+    missed = missed_tags(model.predict_many(texts, titles, 10_000, threshold=0.0), gold,
+                         pick(data.tags, train))
+    n_gold = sum(len({normalize(t) for t in tags}) for tags in gold)
+    places = ("6th to 10th", "11th to 20th", "below 20th", "not a candidate")
+    print(f"\nEditors' tags outside tagger's first five ({sum(missed.values())} of {n_gold}), "
+          "by where its ranking has them:\n")
+    print("| tag | " + " | ".join(places) + " | all |")
+    print("|---|" + "---:|" * (len(places) + 1))
+    for kind in ("tagged in training", "never tagged in training"):
+        counts = [missed[kind, place] for place in places]
+        print(f"| {kind} | " + " | ".join(map(str, counts)) + f" | {sum(counts)} |")
     print("\n`python benchmarks/keywords_vs_yake.py --data-dir PATH/TO/CORPORA "
           f"--split {args.split}`")
 
