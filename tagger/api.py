@@ -6,6 +6,7 @@ import logging
 import multiprocessing
 import os
 from importlib import resources
+from numbers import Integral
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -107,10 +108,11 @@ class Tagger:
         texts = _check_texts(texts)
         if titles is not None and len(titles) != len(texts):
             raise InputError(f"got {len(titles)} titles for {len(texts)} texts")
-        if top_k is not None and top_k < 1:
-            raise InputError(f"top_k must be at least 1, got {top_k}")
-        if n_jobs is not None and n_jobs < 1:
-            raise InputError(f"n_jobs must be at least 1, got {n_jobs}")
+        for name, value, least in (("top_k", top_k, 1), ("max_keywords", max_keywords, 0),
+                                   ("batch_size", batch_size, 1), ("n_jobs", n_jobs, 1)):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, Integral)
+                                      or value < least):
+                raise InputError(f"{name} must be an integer of at least {least}, got {value!r}")
         jobs = min(n_jobs or os.cpu_count() or 1, len(texts) // batch_size)
         if jobs > 1 and "fork" in multiprocessing.get_all_start_methods():
             return self._predict_forked(texts, titles, top_k, max_keywords, batch_size, jobs)

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from tagger import Tagger
+from tagger.errors import InputError
 from tagger.api import default_model_path
 from tagger.normalize import normalize
 
@@ -68,3 +69,17 @@ def test_processes_give_the_same_predictions_as_one(bundled):
     one = bundled.predict_many(texts, titles, n_jobs=1)
     shared = bundled.predict_many(texts, titles, n_jobs=2, batch_size=10)
     assert [p.to_dict() for p in shared] == [p.to_dict() for p in one]
+
+
+@pytest.mark.parametrize("option, value", [("batch_size", 0), ("batch_size", -1),
+                                           ("batch_size", 2.5), ("top_k", 0),
+                                           ("max_keywords", -1), ("n_jobs", 0)])
+def test_predict_many_refuses_a_bad_option_instead_of_losing_rows(bundled, option, value):
+    with pytest.raises(InputError, match=f"{option} must be an integer of at least"):
+        bundled.predict_many(["ارتفعت أسعار النفط", "سجل المهاجم هدفين"], **{option: value})
+
+
+def test_any_batch_size_gives_every_row(bundled):
+    texts = ["ارتفعت أسعار النفط", "سجل المهاجم هدفين", "افتتح معرض الكتاب"]
+    for batch_size in (1, 2, 3, 10):
+        assert len(bundled.predict_many(texts, batch_size=batch_size, n_jobs=1)) == 3
