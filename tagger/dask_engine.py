@@ -269,11 +269,12 @@ def _connect(scheduler: str | None, n_workers: int | None) -> Iterator:
 
     if scheduler is None:
         n = n_workers or _cores()
-        # Quiet workers: a failed run must end in one line on stderr, not in their warnings.
+        # Quiet workers: a failed run must end in one line on stderr, not in their logs (a
+        # worker logs a failed task at ERROR level; the error itself is re-raised here).
         # ":0": the scheduler's web server on a free port; the default 8787 clashes with any
         # other cluster on the machine.
         with LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                          dashboard_address=":0", silence_logs=logging.ERROR) as cluster, \
+                          dashboard_address=":0", silence_logs=logging.CRITICAL) as cluster, \
                 Client(cluster, set_as_default=False) as client:
             yield client
         return

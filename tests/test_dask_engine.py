@@ -190,3 +190,19 @@ def test_cli_unreachable_scheduler(corpus, tmp_path, capsys):
     assert err.startswith("tagger: error: cannot connect to the Dask scheduler at tcp://127.0.0.1:9")
     assert err.count("\n") == 1
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_row_only_a_worker_can_read_fails_in_one_line(corpus, tmp_path):
+    """A broken row past the header is found on a worker of the local cluster, in another
+    process: its log must not reach the user's terminal, only the one error line."""
+    from cli_processes import run_tagger
+
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"text": "سجل المهاجم هدفا"}\n{"text": "bad\n', encoding="utf-8")
+    result = run_tagger(["predict", "--engine", "dask", "--input", bad, "--output",
+                         tmp_path / "out"], cwd=tmp_path)
+    err = result.stderr.decode()
+    assert result.returncode == 2
+    assert err.startswith("tagger: error: ") and err.count("\n") == 1, err
+    assert "line 2" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.jsonl"]
