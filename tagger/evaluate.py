@@ -34,7 +34,7 @@ import numpy as np
 from .data import LabelledData, load_labelled
 from .errors import DataError, InputError, OutputExistsError
 from .metrics import classification_metrics, keyword_metrics
-from .persist import replace_dir
+from .persist import check_replaceable, replace_dir
 
 __all__ = ["EvaluationResult", "evaluate", "NO_PREDICTION"]
 
@@ -208,6 +208,7 @@ def _check_report_dir(path: Path, force: bool) -> None:
     if path.is_dir() and any(path.iterdir()) and not force:
         raise OutputExistsError(f"report directory already exists and is not empty: {path} "
                                 "(choose another --report or pass --force to replace it)")
+    check_replaceable(path, option="--report", marker="metrics.json")
     if not path.parent.is_dir():
         raise InputError(f"the directory for --report does not exist: {path.parent} (create it first)")
 

@@ -22,7 +22,7 @@ from typing import Mapping
 
 import numpy as np
 
-from .errors import ModelFormatError, ModelNotFoundError, OutputExistsError
+from .errors import InputError, ModelFormatError, ModelNotFoundError, OutputExistsError
 
 __all__ = ["FORMAT_VERSION", "save_model_dir", "load_model_dir", "sha256_file",
            "atomic_write_text", "replace_dir"]
@@ -72,15 +72,8 @@ def save_model_dir(path: str | Path, meta: dict, components: Mapping[str, Mappin
     each becomes ``NAME.npz`` and is recorded with its checksum in ``meta["files"]``.
     """
     path = Path(path)
-    if path.exists() and not force:
-        raise OutputExistsError(f"output directory already exists: {path} "
-                                "(choose another --out or pass --force to replace it)")
-    if path.exists() and not path.is_dir():
-        raise OutputExistsError(f"output path exists and is not a directory: {path}")
-    parent = path.parent
-    if not parent.is_dir():
-        raise ModelNotFoundError(f"parent directory does not exist: {parent} (create it first)")
-    tmp = Path(tempfile.mkdtemp(dir=parent, prefix=f".{path.name}.", suffix=".tmp"))
+    check_out(path, force)
+    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
     try:
         files = {}
         for name, arrays in components.items():
@@ -99,6 +92,39 @@ def save_model_dir(path: str | Path, meta: dict, components: Mapping[str, Mappin
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return path
+
+
+def check_out(out: str | Path | None, force: bool) -> None:
+    """Refuse an ``--out`` that exists (unless ``force``, and then only an earlier model or
+    an empty directory) or whose parent directory does not."""
+    if out is None:
+        return
+    out = Path(out)
+    if out.exists() and not force:
+        raise OutputExistsError(f"output directory already exists: {out} "
+                                "(choose another --out or pass --force to replace it)")
+    if out.exists() and not out.is_dir():
+        raise OutputExistsError(f"output path exists and is not a directory: {out}")
+    check_replaceable(out, option="--out", marker=META)
+    if not out.parent.is_dir():
+        raise InputError(f"the directory for --out does not exist: {out.parent} (create it first)")
+
+
+def check_replaceable(path: Path, *, option: str, marker: str) -> None:
+    """Refuse to replace (with ``--force``) a directory that is not an earlier output of
+    the same kind, with ``marker`` in it, nor empty: a mistyped path must not cost the user
+    a folder of their own. Nor can the directory the user works in be replaced."""
+    if not path.is_dir():
+        return
+    here = Path.cwd().resolve()
+    target = path.resolve()
+    if target == here or target in here.parents:
+        raise InputError(f"{option} {path} is the current directory or holds it, which cannot "
+                         f"be replaced; choose another {option}")
+    if any(path.iterdir()) and not (path / marker).is_file():
+        raise OutputExistsError(f"{path} is not an earlier tagger output (it has no {marker}), "
+                                f"so --force does not replace it; choose another {option}, or "
+                                "empty or remove it yourself")
 
 
 def replace_dir(tmp: Path, path: Path) -> None:

@@ -12,9 +12,10 @@ from typing import Callable, Sequence
 import numpy as np
 
 from .data import LabelledData, load_labelled
-from .errors import DataError, InputError, OutputExistsError
+from .errors import DataError, InputError
 from .features import FeatureConfig
 from .metrics import classification_metrics
+from .persist import check_out
 from .sections import SectionModel
 
 __all__ = ["train", "train_streaming", "TrainResult"]
@@ -72,7 +73,7 @@ def train(
     started = time.perf_counter()
     if not 0 <= test_size < 1:
         raise InputError(f"--test-size must be in [0, 1), got {test_size}")
-    _check_out(out, force)
+    check_out(out, force)
     if isinstance(data, LabelledData):
         dataset = data
     else:
@@ -133,7 +134,7 @@ def train_streaming(
 
     progress = progress or (lambda stage, done, total: None)
     started = time.perf_counter()
-    _check_out(out, force)
+    check_out(out, force)
     stream = LabelledStream(data if isinstance(data, (list, tuple)) else [data],
                             text_col=text_col, label_col=label_col, title_col=title_col,
                             label_map=label_map, split=split, batch_size=batch_size,
@@ -170,14 +171,6 @@ def train_streaming(
     }
     path = tagger.save(out, force=force) if out is not None else None
     return TrainResult(tagger, metrics, None, path, n_train, len(truth), seconds, tagger.meta["data"])
-
-
-def _check_out(out, force: bool) -> None:
-    if out is not None and Path(out).exists() and not force:
-        raise OutputExistsError(f"output directory already exists: {out} "
-                                "(choose another --out or pass --force to replace it)")
-    if out is not None and not Path(out).parent.is_dir():
-        raise InputError(f"the directory for --out does not exist: {Path(out).parent} (create it first)")
 
 
 def _versions() -> dict:

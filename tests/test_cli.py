@@ -140,6 +140,29 @@ def test_train_command_writes_a_model(train_csv, tmp_path):
     assert "--force" in again.stderr
 
 
+def test_force_replaces_an_earlier_model_but_no_folder_of_the_users(train_csv, tmp_path,
+                                                                     monkeypatch):
+    mine = tmp_path / "thesis"
+    mine.mkdir()
+    (mine / "chapter1.txt").write_text("mine", encoding="utf-8")
+    refused = run("train", "--data", train_csv, "--out", mine, "--force")
+    assert refused.exit_code == 2
+    assert "is not an earlier tagger output (it has no meta.json)" in refused.stderr
+    assert [p.name for p in mine.iterdir()] == ["chapter1.txt"]
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert run("train", "--data", train_csv, "--out", empty, "--force").exit_code == 0
+    before = (empty / "meta.json").read_text()
+    assert run("train", "--data", train_csv, "--out", empty, "--force", "--seed", 1).exit_code == 0
+    assert (empty / "meta.json").read_text() != before
+
+    monkeypatch.chdir(empty)
+    here = run("train", "--data", train_csv, "--out", ".", "--force")
+    assert here.exit_code == 2 and "is the current directory or holds it" in here.stderr
+    assert (empty / "meta.json").is_file()
+
+
 @pytest.mark.parametrize("args, code, message", [
     (["predict", "--model", "{tmp}/missing", "نص"], 2, "model directory not found"),
     (["predict", "--file", "{tmp}/missing.txt"], 2, "file not found"),

@@ -170,6 +170,16 @@ def test_report_dir_is_replaced_only_with_force(model_dir, eval_csv, tmp_path):
     assert not (report / "mine.txt").exists() and (report / "metrics.json").exists()
 
 
+def test_force_does_not_replace_a_folder_that_is_not_a_report(model_dir, eval_csv, tmp_path):
+    mine = tmp_path / "photos"
+    mine.mkdir()
+    (mine / "holiday.jpg").write_bytes(b"\xff\xd8")
+    result = run("evaluate", "-m", model_dir, "-d", eval_csv, "--report", mine, "--force")
+    assert result.exit_code == 2
+    assert "is not an earlier tagger output (it has no metrics.json)" in result.stderr
+    assert [p.name for p in mine.iterdir()] == ["holiday.jpg"]
+
+
 @pytest.mark.parametrize("args, message", [
     (["--text-col", "body"], "column 'body' not found"),
     (["--by", "outlet"], "--by"),

@@ -31,6 +31,15 @@ def test_round_trip_keeps_predictions_and_meta(saved, tiny_model):
     assert sorted(p.name for p in saved.iterdir()) == ["meta.json", "sections.npz"]
 
 
+def test_force_replaces_only_a_model_directory(tmp_path, tiny_model):
+    mine = tmp_path / "notes"
+    mine.mkdir()
+    (mine / "todo.txt").write_text("mine", encoding="utf-8")
+    with pytest.raises(OutputExistsError, match="not an earlier tagger output"):
+        Tagger(tiny_model).save(mine, force=True)
+    assert [p.name for p in mine.iterdir()] == ["todo.txt"]
+
+
 def test_refuses_to_overwrite_without_force(saved, tiny_model):
     with pytest.raises(OutputExistsError, match="--force"):
         Tagger(tiny_model).save(saved)

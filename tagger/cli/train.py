@@ -7,7 +7,8 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from ..errors import InputError, OutputExistsError
+from ..errors import InputError
+from ..persist import check_out
 from . import app
 from ._common import progress_bar, reports_errors, warn_unread_titles
 
@@ -35,11 +36,7 @@ def train(
     from ..data import check_inputs, load_labelled
 
     # Mistakes in paths and columns are reported at once, before the long imports and reads.
-    if out.exists() and not force:
-        raise OutputExistsError(f"output directory already exists: {out} "
-                                "(choose another --out or pass --force to replace it)")
-    if not out.parent.is_dir():
-        raise InputError(f"the directory for --out does not exist: {out.parent} (create it first)")
+    check_out(out, force)
     check_inputs(data, text_col=text_col, label_col=label_col, label_map=label_map)
     warn_unread_titles(data, title_col)
 
