@@ -161,6 +161,19 @@ def test_explain_command_table_json_and_file(trained, tmp_path):
     assert both.exit_code == 2 and len(both.stderr.strip().splitlines()) == 1
 
 
+def test_explain_warns_like_predict_when_there_is_nothing_to_explain(trained, caplog):
+    def warnings(text):
+        caplog.clear()
+        result = run("explain", "--model", trained / "model", text)
+        assert result.exit_code == 0, result.output
+        return result.stdout, [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+
+    stdout, said = warnings("Hello world 2024")
+    assert stdout.startswith("section   -  (no Arabic words to classify)")
+    assert said == ["no Arabic words to classify: no section predicted"]
+    assert warnings(SPORTS)[1] == []
+
+
 def test_info_prints_the_model_card(trained):
     model = trained / "model"
     result = run("info", "--model", model)

@@ -12,7 +12,7 @@ import typer
 
 from ..errors import InputError
 from . import app
-from ._common import ModelOption, article_text, load_tagger, read_text_file, reports_errors
+from ._common import ModelOption, article_text, load_tagger, log, read_text_file, reports_errors
 
 
 class ExplainFormat(str, Enum):
@@ -37,6 +37,8 @@ def explain(
     if title is not None:
         title = article_text(title, "--title") if title.strip() else None
     explanation = load_tagger(model).explain(text, title=title, top=top)
+    if explanation.reason:  # as 'predict' warns: nothing was explained
+        log.warning("%s: no section predicted", explanation.reason)
     if format is ExplainFormat.json:
         typer.echo(json.dumps(explanation.to_dict(), ensure_ascii=False))
     else:
