@@ -188,7 +188,8 @@ def expand_inputs(inputs: str | Path | Sequence[str | Path]) -> list[Path]:
 def plan_partitions(files: Sequence[Path], *, text_col: str = "text", id_col: str | None = "id",
                     title_col: str | None = "title", title_required: bool = False,
                     rows_per_partition: int = 50_000) -> list[Partition]:
-    """Check each file's columns (headers and footers only) and cut the files into partitions."""
+    """Check each file's columns (headers and footers only; for JSON Lines, the keys of its
+    records) and cut the files into partitions."""
     import pyarrow.parquet as pq
 
     from .data import iter_text_batches

@@ -179,11 +179,12 @@ def check_inputs(data: str | Path | Sequence[str | Path], *, text_col: str = "te
 
 def inputs_with_column(data: str | Path | Sequence[str | Path], column: str) -> list[str]:
     """The local data files among ``data`` that have ``column`` (headers and footers read
-    only; for JSON, the keys of the first record). Folders and hub datasets are skipped."""
+    only; for JSON, the keys of its records up to the first that holds ``column``). Folders
+    and hub datasets are skipped."""
     inputs = _inputs(data)
     return [str(item) for item in inputs
             if Path(item).is_file() and Path(item).suffix.lower() in _BUILDERS
-            and column in column_names(Path(item))]
+            and column in column_names(Path(item), [column])]
 
 
 def load_labelled(
@@ -440,8 +441,12 @@ def iter_text_batches(path: str | Path, *, text_col: str = "text", id_col: str |
     front (missing file or text column, unknown format) are raised by this call, not at the
     first batch. ``ids`` is ``None`` when the data has no ``id_col`` column, ``titles`` when it
     has no ``title_col`` column (the models learned from titles, so they are used when there;
-    with ``title_required`` a missing ``title_col`` is an error). A missing text or title
-    comes out as ``""``, so that every input row gets one output.
+    with ``title_required`` a missing ``title_col`` is an error). A JSON record may lack keys
+    that other records have: the columns of a JSON file are the keys of all its records,
+    which this call reads line by line until it has seen every column asked for (so it
+    reports a broken line it meets), and a record without a column has a missing value
+    there. A missing text or title comes out as ``""``, so that every input row gets one
+    output.
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
@@ -455,7 +460,7 @@ def iter_text_batches(path: str | Path, *, text_col: str = "text", id_col: str |
                             "column; leave out --title-col")
         return (([f.relative_to(path).as_posix() for f in chunk], [_read_text(f) for f in chunk],
                  None) for chunk in _chunks(files, batch_size))
-    names = column_names(path)
+    names = column_names(path, (text_col, id_col, title_col))
     if text_col not in names:
         raise DataError(f"column {text_col!r} not found in {path}; columns found: "
                         f"{', '.join(names) or 'none'} (use --text-col to choose another)")
@@ -495,15 +500,32 @@ def text_batches(chunks: Iterable[dict[str, list]],
     return ((values(c, id_col), values(c, text_col), values(c, title_col)) for c in chunks)
 
 
-def column_names(path: Path) -> list[str]:
-    """The columns of a local .parquet, .csv or .jsonl/.json file (for JSON, the keys of its
-    first record), read without loading the file."""
+def column_names(path: Path, wanted: Iterable[str | None] = ()) -> list[str]:
+    """The columns of a local .parquet, .csv or .jsonl/.json file, read without loading the
+    file.
+
+    A JSON record may lack keys that other records have, so a JSON file's columns are the
+    keys of all its records, in the order they first appear: finding them takes a pass over
+    the records, which stops as soon as every column of ``wanted`` has been seen.
+    """
     kind = _kind(path)
     if kind == "parquet":
         return _parquet(path).schema_arrow.names
     if kind == "csv":
         return _csv_header(path, _read_head(path))
-    return list(next(_json_records(path), {}))
+    return _json_keys(path, {col for col in wanted if col})
+
+
+def _json_keys(path: Path, wanted: set[str]) -> list[str]:
+    """The keys of a JSON file's records, up to the record where the last of ``wanted``
+    appears (all records when ``wanted`` is empty or some of it never appears)."""
+    keys: dict[str, None] = {}
+    with contextlib.closing(_json_records(path)) as records:
+        for record in records:
+            keys.update(dict.fromkeys(record))
+            if wanted and wanted.issubset(keys):
+                break
+    return list(keys)
 
 
 def column_batches(path: Path, columns: list[str], size: int) -> Iterator[dict[str, list]]:

@@ -70,7 +70,7 @@ class LabelledStream:
         path = Path(item)
         wanted = [c for c in (self.text_col, self.label_col, self.title_col) if c]
         if path.exists() or not _HUB_NAME.match(str(item)):
-            self._check_columns(item, column_names(path), wanted)
+            self._check_columns(item, column_names(path, wanted), wanted)
             return lambda: _file_rows(path, wanted)
         with _quiet_datasets() as datasets:
             try:

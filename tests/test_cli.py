@@ -286,7 +286,8 @@ def test_resume_without_a_partial_file_starts_from_the_first_row(model_dir, tmp_
 
 def test_bad_row_while_resuming_keeps_the_rows_already_written(model_dir, tmp_path):
     src = tmp_path / "in.jsonl"
-    _jsonl(src, [{"id": str(i), "text": t} for i, t in enumerate(TEXTS)])
+    # every column in the first record: the checks stop there and the run meets the bad row
+    _jsonl(src, [{"id": str(i), "title": "", "text": t} for i, t in enumerate(TEXTS)])
     with open(src, "a", encoding="utf-8") as fh:
         fh.write('{"id": "4", "text": broken\n')
     out = tmp_path / "out.jsonl"
@@ -344,3 +345,20 @@ def test_an_unread_title_column_is_pointed_out(model_dir, tmp_path, caplog):
         "and body, as the bundled model was trained"]
     assert warnings("--data", plain) == []
     assert warnings("--data", data, "--title-col", "title") == []
+
+
+def test_batch_prediction_reads_the_keys_of_each_json_record(model_dir, tmp_path):
+    # the first record has neither a title nor an id, the last no text: the others do
+    rows = [{"text": TEXTS[1]}, {"id": "b", "title": "سجل المهاجم هدفين في المباراة النهائية",
+                                 "text": "صوت البرلمان على القانون"}, {"id": "c", "title": TEXTS[2]}]
+    src = _jsonl(tmp_path / "in.jsonl", rows)
+    tagger = Tagger.load(model_dir)
+    expected = [tagger.predict(row.get("text", ""), title=row.get("title")).to_dict() for row in rows]
+    assert expected[1] != tagger.predict(rows[1]["text"]).to_dict()  # the title counts
+    for args in ([], ["--title-col", "title"]):
+        out = tmp_path / "out.jsonl"
+        result = run("predict", "-m", model_dir, "--input", src, "--output", out, *args)
+        assert result.exit_code == 0, result.output
+        lines = [json.loads(l) for l in out.read_text(encoding="utf-8").splitlines()]
+        assert [{k: v for k, v in l.items() if k != "id"} for l in lines] == expected
+        assert [l["id"] for l in lines] == ["", "b", "c"]

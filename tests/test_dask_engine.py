@@ -119,8 +119,9 @@ def test_cli_with_a_scheduler_address(client, tagger, corpus, tmp_path, capsys):
 
 def test_a_failed_partition_leaves_the_earlier_output_alone(client, corpus, tmp_path):
     folder, _ = corpus
-    bad = tmp_path / "bad.jsonl"  # the first line is fine: only a worker finds the broken one
-    bad.write_text('{"text": "سجل المهاجم هدفا"}\n{"text": \n', encoding="utf-8")
+    bad = tmp_path / "bad.jsonl"  # the first line is fine and has every column: only a
+    # worker finds the broken one
+    bad.write_text('{"id": 1, "title": "", "text": "سجل المهاجم هدفا"}\n{"text": \n', encoding="utf-8")
     out = tmp_path / "out"
     out.mkdir()
     (out / SUCCESS).write_text("{}", encoding="utf-8")
@@ -131,6 +132,23 @@ def test_a_failed_partition_leaves_the_earlier_output_alone(client, corpus, tmp_
     assert sorted(p.name for p in out.iterdir()) == [SUCCESS, "part-00000.jsonl"]
     assert (out / "part-00000.jsonl").read_text(encoding="utf-8") == "{}\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.jsonl", "out"]
+
+
+def test_json_records_with_other_keys_give_what_the_local_engine_gives(client, tagger, tmp_path):
+    from tagger.batch import predict_file
+
+    # the first record has no id, no title and no text; the others have some of them
+    records = [{"source": "x"}, {"id": "b", "title": "سجل المهاجم هدفين في المباراة النهائية",
+                                 "text": "بعد"}, {"id": "c", "text": "ارتفعت أسعار النفط"}]
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    predict_partitions(None, src, tmp_path / "out", scheduler=client.scheduler.address)
+    predict_file(tagger, src, tmp_path / "local.jsonl")
+    local = [json.loads(line) for line in (tmp_path / "local.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert read_parts(tmp_path / "out") == local
+    predictions = tagger.predict_many([r.get("text", "") for r in records],
+                                      [r.get("title", "") for r in records])
+    assert local == [{"id": i} | p.to_dict() for i, p in zip(["", "b", "c"], predictions)]
 
 
 def test_without_a_scheduler_a_local_cluster_is_started_and_closed(tagger, corpus, tmp_path):

@@ -522,6 +522,30 @@ def test_iter_text_batches_titles_from_another_column_or_none(tmp_path, name):
     assert titles is None
 
 
+@pytest.mark.parametrize("name", ["d.jsonl", "d.json"])
+def test_iter_text_batches_json_columns_are_the_keys_of_every_record(tmp_path, name):
+    rows = [{"id": "a", "title": "عنوان أول"}, {"text": ARTICLES[1][3]},
+            {"id": "c", "title": ARTICLES[2][2], "text": ARTICLES[2][3]}]
+    path = write(tmp_path / name, rows)
+    (ids, texts, titles), = iter_text_batches(path, title_required=True)
+    assert texts == ["", ARTICLES[1][3], ARTICLES[2][3]]  # a record without text is read as ""
+    assert titles == ["عنوان أول", "", ARTICLES[2][2]]
+    assert ids == ["a", "", "c"]
+    (ids, _, titles), = iter_text_batches(write(tmp_path / name, rows[1:2] + rows), batch_size=5)
+    assert ids is not None and titles is not None  # the first record has neither
+
+
+@pytest.mark.parametrize("name", ["d.jsonl", "d.json"])
+def test_iter_text_batches_json_without_the_column_in_any_record(tmp_path, name):
+    path = write(tmp_path / name, [{"id": "a", "body": "نص"}, {"id": "b", "title": "عنوان"}])
+    with pytest.raises(DataError, match=r"column 'text' not found in .*; columns found: id, body, "
+                                        r"title \(use --text-col to choose another\)"):
+        iter_text_batches(path)
+    with pytest.raises(DataError, match=r"column 'headline' not found in .*; columns found: id, "
+                                        r"body, title \(use --title-col"):
+        iter_text_batches(path, text_col="body", title_col="headline", title_required=True)
+
+
 def test_iter_text_batches_folder(tmp_path):
     folder = write(tmp_path / "news", records())
     batches = list(iter_text_batches(folder, batch_size=10))
@@ -564,10 +588,16 @@ def test_iter_text_batches_csv_with_another_delimiter(tmp_path):
 
 def test_iter_text_batches_bad_json_lines_name_the_line(tmp_path):
     path = tmp_path / "d.jsonl"
-    path.write_text('{"text": "نص"}\n\n{"text": نص}\n', encoding="utf-8")
+    # the first record holds every column, so the call reads no further and the reading
+    # finds the broken line
+    path.write_text('{"id": "1", "title": "عنوان", "text": "نص"}\n\n{"text": نص}\n', encoding="utf-8")
     batches = iter_text_batches(path)
     with pytest.raises(DataError, match=r"could not read .*d\.jsonl as JSON: .* at line 3"):
         list(batches)
+    # without ids and titles, the call looks for them in every record and finds it at once
+    path.write_text('{"text": "نص"}\n\n{"text": نص}\n', encoding="utf-8")
+    with pytest.raises(DataError, match=r"could not read .*d\.jsonl as JSON: .* at line 3"):
+        iter_text_batches(path)
     path.write_text('{"text": "نص"}\n["نص"]\n', encoding="utf-8")
     with pytest.raises(DataError, match=r"line 2 of .*d\.jsonl is not a JSON object"):
         list(iter_text_batches(path))

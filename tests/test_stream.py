@@ -49,6 +49,15 @@ def test_label_map_and_empty_rows(tmp_path):
     assert sum(stream.dropped.values()) == 3
 
 
+def test_json_records_need_not_all_have_every_key(tmp_path):
+    path = tmp_path / "rows.jsonl"
+    rows = [{"text": "فاز الفريق"}, {"text": "ارتفع النفط", "label": "economy", "title": "النفط"}]
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    stream = LabelledStream([path], title_col="title", test_size=0)
+    assert list(stream.chunks(0)) == [(["النفط\nارتفع النفط"], ["economy"])]
+    assert sum(stream.dropped.values()) == 1
+
+
 def test_missing_column_names_the_columns_found(sample_parquet):
     with pytest.raises(DataError, match="'body' not found.*columns found: id, source, label"):
         LabelledStream([sample_parquet], text_col="body")
