@@ -15,13 +15,13 @@ import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Callable, Iterator
+from typing import IO, Callable, Iterator, Sequence
 
 from .data import count_rows, iter_text_batches
 from .errors import InputError
 
 __all__ = ["predict_file", "check_output", "BatchResult", "BatchInterrupted", "partial_path",
-           "MAX_ARTICLE_CHARS"]
+           "prediction_lines", "MAX_ARTICLE_CHARS"]
 
 log = logging.getLogger(__name__)
 
@@ -70,8 +70,9 @@ def predict_file(tagger, input_path: str | Path, output: str | Path | None, *,
                  progress: Callable[[str, int, int], None] | None = None) -> BatchResult:
     """Predict every row of ``input_path`` and write one JSON object per row, in order.
 
-    Titles are read from ``title_col`` when the input has it. With ``output=None`` the lines
-    go to ``stdout`` as they are produced.
+    Titles are read from ``title_col`` when the input has it; each row leads with its
+    ``id_col`` value, unchanged, when the input has that. With ``output=None`` the lines go
+    to ``stdout`` as they are produced.
     """
     input_path = Path(input_path)
     progress = progress or (lambda stage, done, total: None)
@@ -166,13 +167,7 @@ class _Writer:
             part = max(100, -(-len(texts) // (os.cpu_count() or 1)))
             predictions = self.tagger.predict_many(texts, titles, top_k=self.top_k,
                                                    max_keywords=self.max_keywords, batch_size=part)
-            lines = []
-            for i, prediction in enumerate(predictions):
-                row = prediction.to_dict()
-                if ids is not None:
-                    row = {"id": ids[i], **row}
-                lines.append(_json_line(row))
-            fh.write("".join(lines))
+            fh.write(prediction_lines(predictions, ids))
             fh.flush()
             done += offset + len(texts)
             written += len(predictions)
@@ -189,6 +184,15 @@ class _Writer:
         if self.cut:
             log.warning("%d rows held more than %s characters: only their first %s were used",
                         self.cut, f"{MAX_ARTICLE_CHARS:,}", f"{MAX_ARTICLE_CHARS:,}")
+
+
+def prediction_lines(predictions: Sequence, ids: Sequence | None) -> str:
+    """The JSON Lines of a batch's predictions, each object led by its row's ``id`` as read
+    (when the input has ids): the output rows of both engines."""
+    rows = (prediction.to_dict() for prediction in predictions)
+    if ids is not None:
+        rows = ({"id": row_id, **row} for row_id, row in zip(ids, rows))
+    return "".join(_json_line(row) for row in rows)
 
 
 def _json_line(row: dict) -> str:

@@ -400,6 +400,8 @@ def worker_stats() -> dict:
 
 def _predict_partition(part: Partition, checksum: str, target: str, options: dict) -> int:
     """Predict one partition and write it to ``target`` through a temporary file; rows written."""
+    from .batch import prediction_lines
+
     entry = _MODELS.get(checksum)
     if entry is None:
         raise TaggerError("the model is not loaded on this Dask worker (its plugin was removed "
@@ -416,14 +418,8 @@ def _predict_partition(part: Partition, checksum: str, target: str, options: dic
                     predictions = entry.tagger.predict_many(texts, titles, top_k=options["top_k"],
                                                             max_keywords=options["max_keywords"],
                                                             n_jobs=1)
-                lines = []
-                for i, prediction in enumerate(predictions):
-                    row = prediction.to_dict()
-                    if ids is not None:
-                        row = {"id": ids[i], **row}
-                    lines.append(json.dumps(row, ensure_ascii=False) + "\n")
-                fh.write("".join(lines))
-                rows += len(lines)
+                fh.write(prediction_lines(predictions, ids))
+                rows += len(predictions)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(partial, target_path)

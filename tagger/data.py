@@ -27,13 +27,13 @@ import tempfile
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from .errors import DataError
 from .normalize import normalize
 
 __all__ = ["LabelledData", "load_label_map", "load_labelled", "check_inputs", "iter_text_batches",
-           "count_rows", "column_names", "column_batches", "inputs_with_column"]
+           "count_rows", "column_names", "column_batches", "inputs_with_column", "json_value"]
 
 log = logging.getLogger(__name__)
 
@@ -427,7 +427,8 @@ def _quiet_datasets() -> Iterator[Any]:
 
 
 # (ids, texts, titles) of a batch of rows; ids and titles are None when the data lacks them.
-TextBatch = tuple[list[str] | None, list[str], list[str] | None]
+# Ids are JSON values (a string, a number, null ...), as :func:`json_value` makes them.
+TextBatch = tuple[list[Any] | None, list[str], list[str] | None]
 
 
 def iter_text_batches(path: str | Path, *, text_col: str = "text", id_col: str | None = "id",
@@ -446,7 +447,8 @@ def iter_text_batches(path: str | Path, *, text_col: str = "text", id_col: str |
     which this call reads line by line until it has seen every column asked for (so it
     reports a broken line it meets), and a record without a column has a missing value
     there. A missing text or title comes out as ``""``, so that every input row gets one
-    output.
+    output; an id keeps its value (an integer stays an integer, a missing id is ``None``; see
+    :func:`json_value`), so that it is written out as it was read.
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
@@ -494,10 +496,11 @@ def text_batches(chunks: Iterable[dict[str, list]],
     :func:`columns_to_read` ``(columns)``."""
     text_col, id_col, title_col = columns
 
-    def values(chunk: dict[str, list], col: str | None) -> list[str] | None:
-        return None if col is None else [_as_text(v) for v in chunk[col]]
+    def values(chunk: dict[str, list], col: str | None, convert: Callable[[Any], Any]) -> list | None:
+        return None if col is None else [convert(v) for v in chunk[col]]
 
-    return ((values(c, id_col), values(c, text_col), values(c, title_col)) for c in chunks)
+    return ((values(c, id_col, json_value), values(c, text_col, _as_text), values(c, title_col, _as_text))
+            for c in chunks)
 
 
 def column_names(path: Path, wanted: Iterable[str | None] = ()) -> list[str]:
@@ -699,6 +702,29 @@ def _as_text(value: Any) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     return value if isinstance(value, str) else str(value)
+
+
+# The scalar types JSON writes and reads back as they are; json_value converts any other.
+_JSON_TYPES = (str, int, float, bool, type(None))
+
+
+def json_value(value: Any) -> Any:
+    """``value`` as JSON holds it, so that it is written out and read back unchanged: a
+    missing value (``None``, NaN) as ``None``; a numpy or pyarrow scalar as the Python value
+    it holds; lists and dicts item by item; a value JSON has no type for (a date, a decimal,
+    bytes) as its text. Strings, integers, floats and booleans stay as they are."""
+    if type(value) is float and math.isnan(value):
+        return None
+    if type(value) in _JSON_TYPES:
+        return value
+    if isinstance(value, (list, tuple)):
+        return [json_value(item) for item in value]
+    if isinstance(value, dict):
+        return {str(key): json_value(item) for key, item in value.items()}
+    for method in ("as_py", "tolist"):  # a pyarrow scalar; a numpy scalar or array
+        if hasattr(value, method):
+            return json_value(getattr(value, method)())
+    return str(value)
 
 
 def _not_utf8(path: Path) -> str:

@@ -361,4 +361,35 @@ def test_batch_prediction_reads_the_keys_of_each_json_record(model_dir, tmp_path
         assert result.exit_code == 0, result.output
         lines = [json.loads(l) for l in out.read_text(encoding="utf-8").splitlines()]
         assert [{k: v for k, v in l.items() if k != "id"} for l in lines] == expected
-        assert [l["id"] for l in lines] == ["", "b", "c"]
+        assert [l["id"] for l in lines] == [None, "b", "c"]
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".parquet"])
+def test_batch_prediction_writes_ids_as_read_and_resumes_with_them(model_dir, tmp_path, suffix):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    ids = [10, None, 12, 13]
+    src = tmp_path / f"in{suffix}"
+    if suffix == ".jsonl":
+        _jsonl(src, [{"id": i, "text": t} for i, t in zip(ids, TEXTS)])
+    else:
+        pq.write_table(pa.table({"id": pa.array(ids, pa.int64()), "text": TEXTS}), src)
+    out = tmp_path / "out.jsonl"
+    result = run("predict", "-m", model_dir, "--input", src, "--output", out)
+    assert result.exit_code == 0, result.output
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert [json.loads(l)["id"] for l in lines] == ids
+    assert lines[0].startswith('{"id": 10, ') and lines[1].startswith('{"id": null, ')
+    # an interrupted run stopped in the fourth row: resuming compares the third row's id, 12
+    partial_path(out).write_text("\n".join(lines[:3]) + "\n" + lines[3][:20], encoding="utf-8")
+    out.unlink()
+    result = run("predict", "-m", model_dir, "--input", src, "--output", out, "--resume",
+                 "--batch-size", 2)
+    assert result.exit_code == 0, result.output
+    assert "resumed after 3" in result.stderr
+    assert out.read_text(encoding="utf-8").splitlines() == lines
+    # the same rows with other ids are another input's
+    partial_path(out).write_text(lines[0].replace('"id": 10', '"id": "10"') + "\n", encoding="utf-8")
+    result = run("predict", "-m", model_dir, "--input", src, "--output", out, "--resume")
+    assert result.exit_code == 2 and "its last row has id '10' but row 1 of the input has id 10" in result.stderr

@@ -134,21 +134,30 @@ def test_a_failed_partition_leaves_the_earlier_output_alone(client, corpus, tmp_
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.jsonl", "out"]
 
 
-def test_json_records_with_other_keys_give_what_the_local_engine_gives(client, tagger, tmp_path):
+def test_json_records_and_ids_give_what_the_local_engine_gives(client, tagger, tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     from tagger.batch import predict_file
 
     # the first record has no id, no title and no text; the others have some of them
-    records = [{"source": "x"}, {"id": "b", "title": "سجل المهاجم هدفين في المباراة النهائية",
-                                 "text": "بعد"}, {"id": "c", "text": "ارتفعت أسعار النفط"}]
+    records = [{"source": "x"}, {"id": 7, "title": "سجل المهاجم هدفين في المباراة النهائية",
+                                 "text": "بعد"}, {"id": "c", "text": "ارتفعت أسعار النفط"},
+               {"id": None, "text": "صوت البرلمان"}]
     src = tmp_path / "in.jsonl"
     src.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
-    predict_partitions(None, src, tmp_path / "out", scheduler=client.scheduler.address)
-    predict_file(tagger, src, tmp_path / "local.jsonl")
-    local = [json.loads(line) for line in (tmp_path / "local.jsonl").read_text(encoding="utf-8").splitlines()]
+    numbered = tmp_path / "numbered.parquet"
+    pq.write_table(pa.table({"id": pa.array([10, None], pa.int64()), "text": ["بعد", "النفط"]}), numbered)
+    ids = [None, 7, "c", None, 10, None]
+    predict_partitions(None, [src, numbered], tmp_path / "out", scheduler=client.scheduler.address)
+    local = []
+    for path in (src, numbered):
+        predict_file(tagger, path, tmp_path / "local.jsonl")
+        local += [json.loads(line) for line in (tmp_path / "local.jsonl").read_text(encoding="utf-8").splitlines()]
     assert read_parts(tmp_path / "out") == local
-    predictions = tagger.predict_many([r.get("text", "") for r in records],
-                                      [r.get("title", "") for r in records])
-    assert local == [{"id": i} | p.to_dict() for i, p in zip(["", "b", "c"], predictions)]
+    predictions = tagger.predict_many([r.get("text", "") for r in records] + ["بعد", "النفط"],
+                                      [r.get("title", "") for r in records] + ["", ""])
+    assert local == [{"id": i} | p.to_dict() for i, p in zip(ids, predictions)]
 
 
 def test_without_a_scheduler_a_local_cluster_is_started_and_closed(tagger, corpus, tmp_path):

@@ -12,8 +12,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from tagger.data import (LabelledData, check_inputs, count_rows, iter_text_batches, load_label_map,
-                         load_labelled)
+from tagger.data import (LabelledData, check_inputs, count_rows, iter_text_batches, json_value,
+                         load_label_map, load_labelled)
 from tagger.errors import DataError, InputError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "data"
@@ -503,7 +503,9 @@ def test_iter_text_batches_other_columns_and_no_ids(tmp_path, name):
     rows[1]["body"] = None
     path = write(tmp_path / name, rows)
     (ids, texts, titles), = iter_text_batches(path, text_col="body", id_col="ref")
-    assert ids == ["0", "1", "2", "3", "4"] and texts[1] == "" and texts[0] == ARTICLES[0][3]
+    # ids keep their type; CSV has none: its cells are text (so that "007" stays "007")
+    assert ids == (["0", "1", "2", "3", "4"] if name == "d.csv" else [0, 1, 2, 3, 4])
+    assert texts[1] == "" and texts[0] == ARTICLES[0][3]
     assert titles is None
     (ids, texts, titles), = iter_text_batches(path, text_col="body")
     assert ids is None and titles is None and len(texts) == 5
@@ -530,7 +532,7 @@ def test_iter_text_batches_json_columns_are_the_keys_of_every_record(tmp_path, n
     (ids, texts, titles), = iter_text_batches(path, title_required=True)
     assert texts == ["", ARTICLES[1][3], ARTICLES[2][3]]  # a record without text is read as ""
     assert titles == ["عنوان أول", "", ARTICLES[2][2]]
-    assert ids == ["a", "", "c"]
+    assert ids == ["a", None, "c"]
     (ids, _, titles), = iter_text_batches(write(tmp_path / name, rows[1:2] + rows), batch_size=5)
     assert ids is not None and titles is not None  # the first record has neither
 
@@ -544,6 +546,38 @@ def test_iter_text_batches_json_without_the_column_in_any_record(tmp_path, name)
     with pytest.raises(DataError, match=r"column 'headline' not found in .*; columns found: id, "
                                         r"body, title \(use --title-col"):
         iter_text_batches(path, text_col="body", title_col="headline", title_required=True)
+
+
+def test_iter_text_batches_ids_keep_their_json_values(tmp_path):
+    ids = [1, "a", None, 2.5, True, ["x", 2], {"k": 3}, 10**20]
+    path = write(tmp_path / "d.jsonl", [{"id": i, "text": "نص"} for i in ids] + [{"text": "نص"}])
+    (read, _, _), = iter_text_batches(path)
+    assert read == [*ids, None]
+    assert [type(i) for i in read[:5]] == [int, str, type(None), float, bool]
+
+
+def test_iter_text_batches_parquet_ids_as_plain_python_values(tmp_path):
+    import datetime
+
+    path = tmp_path / "d.parquet"
+    pq.write_table(pa.table({"id": pa.array([10, None, 12], pa.int64()),
+                             "day": [datetime.date(2024, 1, 2)] * 3,
+                             "score": [1.5, float("nan"), None], "text": ["نص"] * 3}), path)
+    (ids, _, _), = iter_text_batches(path)
+    assert ids == [10, None, 12] and type(ids[0]) is int
+    assert next(iter_text_batches(path, id_col="day"))[0] == ["2024-01-02"] * 3  # JSON has no dates
+    assert next(iter_text_batches(path, id_col="score"))[0] == [1.5, None, None]
+
+
+def test_json_value_converts_numpy_and_pyarrow_scalars():
+    import numpy as np
+
+    values = [np.int64(7), np.float32(0.5), np.bool_(True), np.float64("nan"), np.str_("x"),
+              pa.scalar(8), pa.scalar(None, pa.int64()), np.array([1, 2]), (1, np.int8(2))]
+    converted = [json_value(v) for v in values]
+    assert converted == [7, 0.5, True, None, "x", 8, None, [1, 2], [1, 2]]
+    assert [type(v) for v in converted[:6]] == [int, float, bool, type(None), str, int]
+    assert json.loads(json.dumps(converted)) == converted
 
 
 def test_iter_text_batches_folder(tmp_path):
