@@ -89,6 +89,7 @@ def predict_partitions(model=None, inputs: str | Path | Sequence[str | Path] = (
                        out_dir: str | Path | None = None, *, scheduler: str | None = None,
                        n_workers: int | None = None, text_col: str = "text", id_col: str = "id",
                        title_col: str | None = "title", title_required: bool = False,
+                       id_required: bool = False,
                        top_k: int | None = None, max_keywords: int | None = None,
                        batch_size: int = 1000, rows_per_partition: int = 50_000,
                        progress: Callable[[str, int, int], None] | None = None) -> DaskResult:
@@ -102,8 +103,9 @@ def predict_partitions(model=None, inputs: str | Path | Sequence[str | Path] = (
     ``scheduler`` is the address of a running Dask scheduler (``tcp://host:8786``); without
     it a local cluster of ``n_workers`` processes (default: one per CPU core) with one thread
     each is started and closed afterwards. Each output row carries ``id`` when its file has
-    an ``id_col`` column, and titles are read from ``title_col`` where a file has it (every
-    file must, with ``title_required``), like :func:`tagger.batch.predict_file`.
+    an ``id_col`` column (every file must, with ``id_required``), and titles are read from
+    ``title_col`` where a file has it (every file must, with ``title_required``), like
+    :func:`tagger.batch.predict_file`.
     """
     _require_distributed()
     progress = progress or (lambda stage, done, total: None)
@@ -120,7 +122,7 @@ def predict_partitions(model=None, inputs: str | Path | Sequence[str | Path] = (
         raise InputError(f"n_workers must be at least 1, got {n_workers}")
     files = expand_inputs(inputs)
     partitions = plan_partitions(files, text_col=text_col, id_col=id_col, title_col=title_col,
-                                 title_required=title_required,
+                                 title_required=title_required, id_required=id_required,
                                  rows_per_partition=rows_per_partition)
     out_dir = _check_output(out_dir)
     files_bytes, checksum = _model_files(model)
@@ -187,7 +189,7 @@ def expand_inputs(inputs: str | Path | Sequence[str | Path]) -> list[Path]:
 
 def plan_partitions(files: Sequence[Path], *, text_col: str = "text", id_col: str | None = "id",
                     title_col: str | None = "title", title_required: bool = False,
-                    rows_per_partition: int = 50_000) -> list[Partition]:
+                    id_required: bool = False, rows_per_partition: int = 50_000) -> list[Partition]:
     """Check each file's columns (headers and footers only; for JSON Lines, the keys of its
     records) and cut the files into partitions."""
     import pyarrow.parquet as pq
@@ -199,7 +201,7 @@ def plan_partitions(files: Sequence[Path], *, text_col: str = "text", id_col: st
         # Raises the same one-line DataError as single-machine prediction (missing file or
         # column, unreadable header) before any worker starts.
         iter_text_batches(path, text_col=text_col, id_col=id_col, title_col=title_col,
-                          batch_size=1, title_required=title_required)
+                          batch_size=1, title_required=title_required, id_required=id_required)
         if path.suffix.lower() != ".parquet":
             partitions.append(Partition(len(partitions), str(path)))
             continue

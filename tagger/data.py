@@ -433,7 +433,7 @@ TextBatch = tuple[list[Any] | None, list[str], list[str] | None]
 
 def iter_text_batches(path: str | Path, *, text_col: str = "text", id_col: str | None = "id",
                       title_col: str | None = "title", batch_size: int = 1000,
-                      title_required: bool = False) -> Iterator[TextBatch]:
+                      title_required: bool = False, id_required: bool = False) -> Iterator[TextBatch]:
     """Stream ``(ids, texts, titles)`` batches of at most ``batch_size`` rows, for batch
     prediction.
 
@@ -441,8 +441,9 @@ def iter_text_batches(path: str | Path, *, text_col: str = "text", id_col: str |
     a folder of ``.txt`` files, whose ids are the files' paths inside it. Problems visible up
     front (missing file or text column, unknown format) are raised by this call, not at the
     first batch. ``ids`` is ``None`` when the data has no ``id_col`` column, ``titles`` when it
-    has no ``title_col`` column (the models learned from titles, so they are used when there;
-    with ``title_required`` a missing ``title_col`` is an error). A JSON record may lack keys
+    has no ``title_col`` column (the models learned from titles, so they are used when there).
+    With ``title_required`` or ``id_required`` (a column the user named) a missing
+    ``title_col`` or ``id_col`` is an error, raised by this call. A JSON record may lack keys
     that other records have: the columns of a JSON file are the keys of all its records,
     which this call reads line by line until it has seen every column asked for (so it
     reports a broken line it meets), and a record without a column has a missing value
@@ -453,25 +454,34 @@ def iter_text_batches(path: str | Path, *, text_col: str = "text", id_col: str |
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
     path = Path(path)
+    required = [(col, flag, what) for col, flag, what, needed in (
+        (title_col, "--title-col", "no title", title_required),
+        (id_col, "--id-col", "no ids", id_required)) if needed and col]
     if path.is_dir():
         files = sorted(path.rglob("*.txt"))
         if not files:
             raise DataError(f"no .txt files in {path}")
-        if title_required and title_col:
-            raise DataError(f"{path} is a folder of .txt files, which has no {title_col!r} "
-                            "column; leave out --title-col")
+        if required:
+            col, flag, _ = required[0]
+            raise DataError(f"{path} is a folder of .txt files, which has no {col!r} "
+                            f"column; leave out {flag}")
         return (([f.relative_to(path).as_posix() for f in chunk], [_read_text(f) for f in chunk],
                  None) for chunk in _chunks(files, batch_size))
     names = column_names(path, (text_col, id_col, title_col))
-    if text_col not in names:
-        raise DataError(f"column {text_col!r} not found in {path}; columns found: "
-                        f"{', '.join(names) or 'none'} (use --text-col to choose another)")
-    if title_required and title_col and title_col not in names:
-        raise DataError(f"column {title_col!r} not found in {path}; columns found: "
-                        f"{', '.join(names)} (use --title-col to choose another, or "
-                        "--title-col '' for no title)")
+    _check_column(path, names, text_col, "--text-col")
+    for col, flag, what in required:
+        _check_column(path, names, col, flag, f", or {flag} '' for {what}")
     columns = text_columns(names, text_col, id_col, title_col)
     return text_batches(column_batches(path, columns_to_read(columns), batch_size), columns)
+
+
+def _check_column(path: Path, names: Sequence[str], col: str, flag: str, other: str = "") -> None:
+    """Raise the DataError of a column ``col`` missing from the ``names`` of ``path``'s
+    columns: it names the columns found and ``flag``, the option that chooses another
+    (``other``: what else the user may do)."""
+    if col not in names:
+        raise DataError(f"column {col!r} not found in {path}; columns found: "
+                        f"{', '.join(names) or 'none'} (use {flag} to choose another{other})")
 
 
 def text_columns(names: Sequence[str], text_col: str, id_col: str | None,

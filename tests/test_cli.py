@@ -174,6 +174,11 @@ def test_force_replaces_an_earlier_model_but_no_folder_of_the_users(train_csv, t
     (["predict", "--input", "{tmp}/in.jsonl", "--output", "{tmp}/no/such/dir/out.jsonl"], 2, "does not exist"),
     (["predict", "--input", "{tmp}/in.jsonl", "--title-col", "headline"], 2, "column 'headline' not found"),
     (["predict", "--input", "{tmp}/news", "--title-col", "title"], 2, "has no 'title' column"),
+    (["predict", "--input", "{tmp}/in.jsonl", "--id-col", "ref"], 2,
+     "column 'ref' not found in {tmp}/in.jsonl; columns found: text (use --id-col to choose "
+     "another, or --id-col '' for no ids)"),
+    (["predict", "--input", "{tmp}/in.jsonl", "--id-col", "id"], 2, "column 'id' not found"),
+    (["predict", "--input", "{tmp}/news", "--id-col", "ref"], 2, "has no 'ref' column; leave out --id-col"),
 ])
 def test_bad_input_gives_one_line_and_exit_code(tmp_path, model_dir, args, code, message):
     (tmp_path / "in.xlsx").write_bytes(b"PK\x03\x04")
@@ -189,7 +194,7 @@ def test_bad_input_gives_one_line_and_exit_code(tmp_path, model_dir, args, code,
     if message:
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1, result.stderr
-        assert message in lines[0]
+        assert message.format(tmp=tmp_path) in lines[0]
         assert "Traceback" not in result.output
 
 
@@ -393,3 +398,18 @@ def test_batch_prediction_writes_ids_as_read_and_resumes_with_them(model_dir, tm
     partial_path(out).write_text(lines[0].replace('"id": 10', '"id": "10"') + "\n", encoding="utf-8")
     result = run("predict", "-m", model_dir, "--input", src, "--output", out, "--resume")
     assert result.exit_code == 2 and "its last row has id '10' but row 1 of the input has id 10" in result.stderr
+
+
+def test_ids_are_read_from_an_id_column_when_there_and_from_a_named_one(model_dir, tmp_path):
+    src = _jsonl(tmp_path / "in.jsonl", [{"ref": "r0", "id": 0, "text": TEXTS[0]},
+                                         {"ref": "r1", "id": 1, "text": TEXTS[1]}])
+    plain = _jsonl(tmp_path / "plain.jsonl", [{"text": TEXTS[0]}])
+
+    def ids(path, *args):
+        result = run("predict", "-m", model_dir, "--input", path, *args)
+        assert result.exit_code == 0, result.output
+        return [json.loads(l).get("id", "-") for l in result.stdout.splitlines()]
+
+    assert ids(src) == [0, 1] and ids(src, "--id-col", "ref") == ["r0", "r1"]
+    assert ids(src, "--id-col", "") == ["-", "-"]  # '' reads no ids
+    assert ids(plain) == ["-"]  # the default 'id' is read only when there is one

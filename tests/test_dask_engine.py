@@ -187,6 +187,8 @@ def run_cli(capsys, *args):
     (["--engine", "dask", "--input", "{corpus}", "--output", "{tmp}/o"], "is a directory"),
     (["--engine", "dask", "--input", "{corpus}/*.parquet", "--text-col", "body", "--output", "{tmp}/o"], "column 'body' not found"),
     (["--engine", "dask", "--input", "{corpus}/*.parquet", "--title-col", "title", "--output", "{tmp}/o"], "column 'title' not found in"),
+    (["--engine", "dask", "--input", "{corpus}/*.parquet", "--id-col", "ref", "--output", "{tmp}/o"], "column 'ref' not found in"),
+    (["--engine", "dask", "--input", "{corpus}/c.jsonl", "--id-col", "id", "--output", "{tmp}/o"], "(use --id-col to choose another, or --id-col '' for no ids)"),
     (["--engine", "dask", "--input", "{corpus}/*.parquet", "--output", "{tmp}/no/o"], "does not exist"),
     (["--engine", "dask", "--input", "{corpus}/*.parquet", "--output", "{tmp}"], "neither empty nor an earlier tagger output"),
 ])

@@ -580,6 +580,17 @@ def test_json_value_converts_numpy_and_pyarrow_scalars():
     assert json.loads(json.dumps(converted)) == converted
 
 
+@pytest.mark.parametrize("name", ["d.csv", "d.jsonl", "d.parquet"])
+def test_iter_text_batches_a_required_id_column_must_be_there(tmp_path, name):
+    path = write(tmp_path / name, [{"ref": "a", "text": "نص"}])
+    assert next(iter_text_batches(path))[0] is None  # the default id column is optional
+    assert next(iter_text_batches(path, id_col="ref", id_required=True))[0] == ["a"]
+    with pytest.raises(DataError, match=r"column 'id' not found in .*; columns found: ref, text "
+                                        r"\(use --id-col to choose another, or --id-col '' for no ids\)"):
+        iter_text_batches(path, id_required=True)
+    assert next(iter_text_batches(path, id_col="", id_required=True))[0] is None
+
+
 def test_iter_text_batches_folder(tmp_path):
     folder = write(tmp_path / "news", records())
     batches = list(iter_text_batches(folder, batch_size=10))

@@ -35,7 +35,7 @@ def predict(
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Batch output (JSON Lines, one object per input row). Default: stdout.", show_default=False)] = None,
     model: ModelOption = None,
     text_col: Annotated[str, typer.Option("--text-col", help="Text column of --input.")] = "text",
-    id_col: Annotated[str, typer.Option("--id-col", help="Column of --input carried over as 'id' when present.")] = "id",
+    id_col: Annotated[Optional[str], typer.Option("--id-col", help="Column of --input carried over as 'id' ('' for none). Default: 'id' when present.", show_default=False)] = None,
     title_col: Annotated[Optional[str], typer.Option("--title-col", help="Column of --input holding the title, read with the text ('' for none). Default: 'title' when present.", show_default=False)] = None,
     top_k: Annotated[Optional[int], typer.Option("--top-k", min=1, help="Keep only the N best sections in the output.", show_default=False)] = None,
     max_keywords: Annotated[Optional[int], typer.Option("--max-keywords", min=0, help="At most N keywords (default: the model's).", show_default=False)] = None,
@@ -51,14 +51,12 @@ def predict(
     if len(sources) != 1:
         raise InputError("give exactly one of TEXT, --file, --page or --input"
                          + (f" (got {', '.join(sources)})" if sources else ""))
-    # Titles are read from a 'title' column when there is one; a column named by the user
-    # must be there.
-    title_required = bool(title_col)
-    title_col = "title" if title_col is None else title_col
+    title_col, title_required = _column_option(title_col, "title")
+    id_col, id_required = _column_option(id_col, "id")
     if engine is Engine.dask or scheduler is not None:
         return _predict_dask(engine, scheduler, input, output, model_path(model), resume,
                              text_col=text_col, id_col=id_col, title_col=title_col,
-                             title_required=title_required, top_k=top_k,
+                             title_required=title_required, id_required=id_required, top_k=top_k,
                              max_keywords=max_keywords, batch_size=batch_size)
     if input is not None:
         from ..batch import check_output, predict_file
@@ -66,7 +64,8 @@ def predict(
 
         # The input and output are checked before the model is loaded: a mistake shows at once.
         iter_text_batches(input, text_col=text_col, id_col=id_col, title_col=title_col,
-                          batch_size=batch_size, title_required=title_required)
+                          batch_size=batch_size, title_required=title_required,
+                          id_required=id_required)
         check_output(input, output, resume=resume)
         tagger = load_tagger(model)
         with progress_bar(output is not None) as progress:
@@ -95,6 +94,13 @@ def predict(
         typer.echo(_table(prediction))
     else:
         typer.echo(prediction.to_json())
+
+
+def _column_option(value: str | None, default: str) -> tuple[str, bool]:
+    """The column an optional column option (--title-col, --id-col) reads, and whether the
+    input must have it: the default column is read when there is one, a column named by
+    the user must be there, and '' reads none."""
+    return (default if value is None else value), bool(value)
 
 
 def _predict_dask(engine, scheduler, input, output, model, resume, **options) -> None:
