@@ -21,7 +21,7 @@ from .data import count_rows, iter_text_batches
 from .errors import InputError
 
 __all__ = ["predict_file", "check_output", "BatchResult", "BatchInterrupted", "partial_path",
-           "prediction_lines", "MAX_ARTICLE_CHARS"]
+           "prediction_lines", "unclassified", "warn_unclassified", "MAX_ARTICLE_CHARS"]
 
 log = logging.getLogger(__name__)
 
@@ -143,7 +143,7 @@ class _Writer:
     def __init__(self, tagger, top_k, max_keywords, progress, total):
         self.tagger, self.top_k, self.max_keywords = tagger, top_k, max_keywords
         self.progress, self.total = progress, total
-        self.cut = 0
+        self.cut = self.unclassified = 0
 
     def write(self, batches: Iterator, fh: IO[str], *, skip: int, last_id=None,
               partial: Path | None = None) -> int:
@@ -152,7 +152,7 @@ class _Writer:
             if done < skip <= done + len(texts):
                 found = None if ids is None else ids[skip - 1 - done]
                 if found != last_id:
-                        raise InputError(
+                    raise InputError(
                         f"{partial} does not belong to this input: its last row has id "
                         f"{last_id!r} but row {skip} of the input has id {found!r}; delete it "
                         "or run without --resume")
@@ -169,6 +169,7 @@ class _Writer:
                                                    max_keywords=self.max_keywords, batch_size=part)
             fh.write(prediction_lines(predictions, ids))
             fh.flush()
+            self.unclassified += unclassified(predictions)
             done += offset + len(texts)
             written += len(predictions)
             self.progress("predicting", done, max(self.total, done))
@@ -184,6 +185,18 @@ class _Writer:
         if self.cut:
             log.warning("%d rows held more than %s characters: only their first %s were used",
                         self.cut, f"{MAX_ARTICLE_CHARS:,}", f"{MAX_ARTICLE_CHARS:,}")
+        warn_unclassified(self.unclassified)
+
+
+def unclassified(predictions: Sequence) -> int:
+    """How many of ``predictions`` have no section (a text without Arabic words)."""
+    return sum(prediction.section is None for prediction in predictions)
+
+
+def warn_unclassified(count: int) -> None:
+    """One warning for a batch's rows without a section, as ``predict TEXT`` warns for one."""
+    if count:
+        log.warning('%d rows had no Arabic words to classify: their "section" is null', count)
 
 
 def prediction_lines(predictions: Sequence, ids: Sequence | None) -> str:

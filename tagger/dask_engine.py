@@ -49,6 +49,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator, Sequence
 
+from .batch import warn_unclassified
 from .errors import InputError, OutputExistsError, TaggerError
 
 if TYPE_CHECKING:
@@ -134,7 +135,8 @@ def predict_partitions(model=None, inputs: str | Path | Sequence[str | Path] = (
     tmp = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}.", suffix=".tmp"))
     try:
         with _connect(scheduler, n_workers) as client:
-            rows = _run(client, partitions, names, files_bytes, checksum, tmp, options, progress)
+            counts = _run(client, partitions, names, files_bytes, checksum, tmp, options, progress)
+        rows = [n for n, _ in counts]
         manifest = {
             "rows": sum(rows),
             "model_sha256": checksum,
@@ -149,6 +151,7 @@ def predict_partitions(model=None, inputs: str | Path | Sequence[str | Path] = (
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    warn_unclassified(sum(n for _, n in counts))
     return DaskResult(manifest["rows"], [out_dir / name for name in names], out_dir, manifest)
 
 
@@ -300,7 +303,7 @@ def _cores() -> int:
 
 
 def _run(client, partitions: list[Partition], names: list[str], files: dict[str, bytes],
-         checksum: str, tmp: Path, options: dict, progress) -> list[int]:
+         checksum: str, tmp: Path, options: dict, progress) -> list[tuple[int, int]]:
     from distributed import as_completed
 
     plugin = f"tagger-model-{checksum[:12]}-{uuid.uuid4().hex[:8]}"
@@ -400,9 +403,11 @@ def worker_stats() -> dict:
         return {"loads": dict(_LOADS), "setups": dict(_SETUPS), "cached": list(_MODELS)}
 
 
-def _predict_partition(part: Partition, checksum: str, target: str, options: dict) -> int:
-    """Predict one partition and write it to ``target`` through a temporary file; rows written."""
-    from .batch import prediction_lines
+def _predict_partition(part: Partition, checksum: str, target: str,
+                       options: dict) -> tuple[int, int]:
+    """Predict one partition and write it to ``target`` through a temporary file; rows
+    written, and how many of them got no section."""
+    from .batch import prediction_lines, unclassified
 
     entry = _MODELS.get(checksum)
     if entry is None:
@@ -410,7 +415,7 @@ def _predict_partition(part: Partition, checksum: str, target: str, options: dic
                           "or failed to set up); run the prediction again")
     target_path = Path(target)
     partial = target_path.with_name(f".{target_path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    rows = 0
+    rows = no_section = 0
     try:
         with open(partial, "w", encoding="utf-8") as fh:
             for ids, texts, titles in _read_partition(part, options["text_col"], options["id_col"],
@@ -422,13 +427,14 @@ def _predict_partition(part: Partition, checksum: str, target: str, options: dic
                                                             n_jobs=1)
                 fh.write(prediction_lines(predictions, ids))
                 rows += len(predictions)
+                no_section += unclassified(predictions)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(partial, target_path)
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
-    return rows
+    return rows, no_section
 
 
 def _read_partition(part: Partition, text_col: str, id_col: str | None, title_col: str | None,

@@ -316,6 +316,18 @@ def test_lone_surrogates_in_the_input_still_give_json_lines(model_dir, tmp_path)
     assert row["id"] == "a\udcff" and row["section"] == "sports"
 
 
+def test_rows_without_arabic_get_null_and_one_warning(model_dir, tmp_path, caplog):
+    src = _jsonl(tmp_path / "in.jsonl", [{"text": "Hello world"}, {"text": TEXTS[1]},
+                                         {"text": ""}, {"text": "2024 !"}])
+    out = tmp_path / "out.jsonl"
+    result = run("predict", "-m", model_dir, "--input", src, "--output", out)
+    assert result.exit_code == 0, result.output
+    sections = [json.loads(l)["section"] for l in out.read_text(encoding="utf-8").splitlines()]
+    assert sections[0] is None and sections[1] is not None and sections[2:] == [None, None]
+    assert [r.getMessage() for r in caplog.records if r.levelname == "WARNING"] == [
+        '3 rows had no Arabic words to classify: their "section" is null']
+
+
 def test_overlong_rows_are_cut_with_one_warning(model_dir, tmp_path, monkeypatch, caplog):
     import tagger.batch
 

@@ -74,7 +74,8 @@ def stats(client) -> dict:
     return client.run(worker_stats)
 
 
-def test_partitions_give_the_predictions_of_predict_many(client, tagger, corpus, tmp_path):
+def test_partitions_give_the_predictions_of_predict_many(client, tagger, corpus, tmp_path,
+                                                         caplog):
     folder, rows = corpus
     before = stats(client)
     out = tmp_path / "out"
@@ -82,6 +83,9 @@ def test_partitions_give_the_predictions_of_predict_many(client, tagger, corpus,
                                 scheduler=client.scheduler.address, rows_per_partition=20)
 
     assert read_parts(out) == expected(tagger, rows)
+    # c.jsonl's English and empty rows, in one warning as local prediction gives
+    assert [r.getMessage() for r in caplog.records if r.levelname == "WARNING"] == [
+        '2 rows had no Arabic words to classify: their "section" is null']
     # titles change predictions (keywords above all), so that comparison shows they were read
     assert expected(tagger, rows) != expected(tagger, [(i, "", text) for i, _, text in rows])
     # a.parquet's row groups of 10 rows make two partitions of 20 and 10 rows, then one each
