@@ -110,8 +110,8 @@ def load_label_map(path: str | Path) -> dict[str, str | None]:
     except UnicodeDecodeError as exc:
         raise DataError(f"label map {path} is not UTF-8 text; save it as UTF-8 JSON") from exc
     except json.JSONDecodeError as exc:
-        raise DataError(f"label map {path} is not valid JSON: {exc.msg} at line {exc.lineno} "
-                        f"column {exc.colno}") from exc
+        raise DataError(f"label map {path} is not valid JSON: {_json_problem(exc)} at line "
+                        f"{exc.lineno} column {exc.colno}") from exc
     except OSError as exc:
         raise DataError(f"cannot read label map {path}: {exc.strerror or exc}") from exc
     return _check_label_map(raw, str(path))
@@ -385,7 +385,17 @@ def _load_file(path: Path, builder: str) -> Any:
             raise DataError(_not_utf8(path)) from exc
         if "corresponds to no data" in str(exc):  # datasets' message for a file without rows
             raise DataError(f"no rows in {path}: the dataset is empty") from exc
+        if builder == "json":
+            _find_bad_json(path)
         raise DataError(f"could not read {path} as {builder.upper()}: {_detail(exc)}") from exc
+
+
+def _find_bad_json(path: Path) -> None:
+    """Raise the error that names the line of ``path`` that is no JSON object, as
+    prediction reports it: datasets (pyarrow) names a bad row counted from 0, not the
+    line a user looks for."""
+    for _ in _json_records(path):
+        pass
 
 
 def _load_folder(path: Path, text_col: str, label_col: str) -> Any:
@@ -641,14 +651,20 @@ def _json_records(path: Path) -> Iterator[dict]:
     except UnicodeDecodeError as exc:
         raise DataError(_not_utf8(path)) from exc
     except json.JSONDecodeError as exc:
-        raise DataError(f"could not read {path} as JSON: {exc.msg} at line {exc.lineno}") from exc
+        raise DataError(f"could not read {path} as JSON: {_json_problem(exc)} at line {exc.lineno}") from exc
 
 
 def _json_line(line: str, number: int, path: Path) -> Any:
     try:
         return json.loads(line)
     except json.JSONDecodeError as exc:
-        raise DataError(f"could not read {path} as JSON: {exc.msg} at line {number}") from exc
+        raise DataError(f"could not read {path} as JSON: {_json_problem(exc)} at line {number}") from exc
+
+
+def _json_problem(exc: json.JSONDecodeError) -> str:
+    """What is wrong, without the "at" json ends some messages with ("Invalid control
+    character at"): the caller says where."""
+    return exc.msg.removesuffix(" at")
 
 
 def _read_head(path: Path) -> str:

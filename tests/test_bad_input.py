@@ -83,6 +83,13 @@ def _unreadable(name: str):
     return prepare
 
 
+def _with_file(name: str, data: bytes):
+    def prepare(case_dir: Path, model_dir: Path) -> None:
+        (case_dir / name).parent.mkdir(parents=True, exist_ok=True)
+        (case_dir / name).write_bytes(data)
+    return prepare
+
+
 def _copy_model(case_dir: Path, model_dir: Path) -> Path:
     target = case_dir / "model"
     shutil.copytree(model_dir, target)
@@ -232,6 +239,11 @@ CASES = [
     Case("train-unknown-extension", ["train", "-d", "in.xlsx", "--out", "m"], 2,
          "unsupported data format '.xlsx'"),
     Case("train-missing-data", ["train", "-d", "missing.csv", "--out", "m"], 2, "data file not found"),
+    Case("evaluate-jsonl-broken-row", ["evaluate", "-m", "{model}", "-d", "bad_row.jsonl"], 2,
+         "could not read bad_row.jsonl as JSON: Expecting value at line 6"),
+    Case("evaluate-jsonl-control-character", ["evaluate", "-m", "{model}", "-d", "tab.jsonl"], 2,
+         "could not read tab.jsonl as JSON: Invalid control character at line 6",
+         prepare=_with_file("tab.jsonl", (ROWS + '{"text": "a\tb", "label": "x"}\n').encode())),
     Case("train-out-in-missing-directory", ["train", "-d", "two.csv", "--out", "no/such/m"], 2,
          "the directory for --out does not exist"),
     Case("train-out-exists", ["train", "-d", "two.csv", "--out", "existing-model"], 2,

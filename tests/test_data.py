@@ -396,6 +396,28 @@ def test_invalid_json_lines(tmp_path):
     assert "\n" not in str(error.value) and error.value.__cause__ is not None
 
 
+@pytest.mark.parametrize(("bad", "line", "problem"), [("garbage", 12, "Expecting value"),
+                                                    ('{"text": "a\tb", "label": "a"}', 12,
+                                                     "Invalid control character")])
+def test_a_bad_json_line_is_named_by_its_line_number_as_prediction_names_it(tmp_path, bad, line, problem):
+    good = [json.dumps(row, ensure_ascii=False) for row in records() * 2]
+    path = tmp_path / "x.jsonl"  # a blank line 3, ten records, then the bad one
+    path.write_text("\n".join(good[:2] + [""] + good[2:] + [bad]) + "\n", encoding="utf-8")
+    expected = f"could not read {path} as JSON: {problem} at line {line}"
+    with pytest.raises(DataError) as training:
+        load_labelled(path)
+    with pytest.raises(DataError) as prediction:
+        list(iter_text_batches(path))
+    assert str(training.value) == str(prediction.value) == expected
+
+
+def test_json_problems_are_not_followed_by_a_doubled_at(tmp_path):
+    path = tmp_path / "map.json"
+    path.write_text('{"sport":\n "sp\torts"}', encoding="utf-8")
+    with pytest.raises(DataError, match=r"is not valid JSON: Invalid control character at line 2 column 5$"):
+        load_label_map(path)
+
+
 @pytest.mark.parametrize(("name", "content"), [("x.csv", ""), ("x.csv", "text,label\n"), ("x.jsonl", "\n"),
                                                ("x.json", "[]")])
 def test_empty_files(tmp_path, name, content):
