@@ -754,7 +754,11 @@ def json_value(value: Any) -> Any:
 
 
 def _not_utf8(path: Path) -> str:
-    return f"{path} is not UTF-8 text; save it with UTF-8 encoding (e.g. 'CSV UTF-8' in Excel)"
+    """The error for a file that is not UTF-8, with a way to convert it: Excel's for a CSV
+    file, iconv from Windows Arabic (the usual other encoding) for any other."""
+    if path.suffix.lower() == ".csv":
+        return f"{path} is not UTF-8 text; save it with UTF-8 encoding (e.g. 'CSV UTF-8' in Excel)"
+    return f"{path} is not UTF-8 text; save it as UTF-8 (from Windows Arabic: iconv -f CP1256 -t UTF-8)"
 
 
 def _find_cause(exc: BaseException | None, kind: type) -> BaseException | None:

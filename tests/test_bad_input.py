@@ -244,6 +244,8 @@ CASES = [
     Case("evaluate-jsonl-control-character", ["evaluate", "-m", "{model}", "-d", "tab.jsonl"], 2,
          "could not read tab.jsonl as JSON: Invalid control character at line 6",
          prepare=_with_file("tab.jsonl", (ROWS + '{"text": "a\tb", "label": "x"}\n').encode())),
+    Case("evaluate-jsonl-not-utf8", ["evaluate", "-m", "{model}", "-d", "bad_bytes.jsonl"], 2,
+         "bad_bytes.jsonl is not UTF-8 text; save it as UTF-8 (from Windows Arabic: iconv"),
     Case("train-out-in-missing-directory", ["train", "-d", "two.csv", "--out", "no/such/m"], 2,
          "the directory for --out does not exist"),
     Case("train-out-exists", ["train", "-d", "two.csv", "--out", "existing-model"], 2,

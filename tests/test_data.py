@@ -362,13 +362,25 @@ def test_csv_with_another_delimiter(tmp_path, sep, name):
         load_labelled(path)
 
 
-@pytest.mark.parametrize("name", ["x.csv", "x.jsonl"])
-def test_not_utf8(tmp_path, name):
+@pytest.mark.parametrize(("name", "fix"), [
+    ("x.csv", "save it with UTF-8 encoding (e.g. 'CSV UTF-8' in Excel)"),
+    ("x.jsonl", "save it as UTF-8 (from Windows Arabic: iconv ")])
+def test_not_utf8(tmp_path, name, fix):
     path = tmp_path / name
     content = "text,label\nخبر رياضي,sports\n" if name.endswith("csv") else '{"text": "خبر", "label": "a"}\n'
     path.write_bytes(content.encode("cp1256"))
-    with pytest.raises(DataError, match=r"x\.\w+ is not UTF-8 text; save it with UTF-8 encoding"):
+    with pytest.raises(DataError, match=r"x\.\w+ is not UTF-8 text; ") as error:
         load_labelled(path)
+    assert fix in str(error.value)
+
+
+def test_only_csv_files_get_the_excel_hint(tmp_path):
+    folder = tmp_path / "folder"
+    (folder / "sports").mkdir(parents=True)
+    (folder / "sports" / "a.txt").write_bytes("خبر رياضي".encode("cp1256"))
+    with pytest.raises(DataError, match=r"a\.txt is not UTF-8 text; save it as UTF-8") as error:
+        load_labelled(folder)
+    assert "Excel" not in str(error.value)
 
 
 def test_not_utf8_beyond_the_first_bytes_keeps_the_cause(tmp_path):
