@@ -8,6 +8,7 @@ scores and a saved model never needs pickle.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import zlib
 from itertools import repeat
@@ -178,8 +179,8 @@ class SectionModel:
     def _check_params(self) -> None:
         if not 0 <= self.calibration < 0.5:
             raise ValueError(f"calibration must be in [0, 0.5), got {self.calibration}")
-        if self.alpha <= 0:
-            raise ValueError(f"alpha must be positive, got {self.alpha}")
+        if not 0 < self.alpha < math.inf:  # nan fails both comparisons
+            raise ValueError(f"alpha must be a positive finite number, got {self.alpha}")
         if self.epochs < 1:
             raise ValueError(f"epochs must be at least 1, got {self.epochs}")
         if self.class_weight not in (None, "balanced"):

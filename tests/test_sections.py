@@ -115,6 +115,12 @@ def test_single_class_is_refused():
         SectionModel().fit(["نص", "نص اخر"], ["sports", "sports"])
 
 
+@pytest.mark.parametrize("alpha", [0.0, -1e-6, float("inf"), float("nan")])
+def test_a_penalty_that_is_not_a_positive_finite_number_is_refused(tiny_texts, alpha):
+    with pytest.raises(ValueError, match="alpha must be a positive finite number"):
+        SectionModel(alpha=alpha).fit(*tiny_texts)
+
+
 def test_predict_before_fit_raises():
     with pytest.raises(RuntimeError, match="not fitted"):
         SectionModel().predict(["نص"])
