@@ -39,9 +39,12 @@ log = logging.getLogger(__name__)
 
 _BUILDERS = {".parquet": "parquet", ".csv": "csv", ".jsonl": "json", ".json": "json"}
 _FORMATS = "use .parquet, .csv, .jsonl or a folder of .txt files per label"
-# "user/name" or "org/name" on the Hugging Face Hub; tried only when no such local path exists.
+# "user/name" or "org/name" on the Hugging Face Hub; tried only when no such local path exists
+# (see _is_hub_name). Hub names may hold dots ("user/corpus-2.1"), so only the endings of
+# files count as a sign of a mistyped local path.
 _HUB_NAME = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
-_FILE_SUFFIXES = {*_BUILDERS, ".txt", ".tsv", ".xlsx", ".xls", ".gz", ".zip"}
+_FILE_SUFFIXES = {*_BUILDERS, ".txt", ".tsv", ".xlsx", ".xls", ".ods", ".arrow", ".feather", ".ndjson",
+                  ".gz", ".bz2", ".xz", ".zst", ".zip", ".tar", ".7z"}
 # Columns an input may lack when several inputs are given (SANAD has no titles or tags).
 _OPTIONAL = ("titles", "tags", "groups", "ids")
 _TAG_SEPARATORS = re.compile(r"[|;؛]")
@@ -173,7 +176,7 @@ def check_inputs(data: str | Path | Sequence[str | Path], *, text_col: str = "te
                 if names is not None and col and col not in names:
                     raise DataError(f"column {col!r} not found in {name}; columns found: "
                                     f"{', '.join(names)} (use {flag} to choose another)")
-        elif not (_HUB_NAME.match(name) and path.suffix.lower() not in _FILE_SUFFIXES):
+        elif not _is_hub_name(name):
             raise DataError(f"data file not found: {name}")
 
 
@@ -357,9 +360,22 @@ def _load_input(item: str | Path, *, split: str, text_col: str, label_col: str) 
             suffix = path.suffix or "(no extension)"
             raise DataError(f"unsupported data format {suffix!r} for {name}; {_FORMATS}")
         return name, _load_file(path, builder)
-    if _HUB_NAME.match(name) and path.suffix.lower() not in _FILE_SUFFIXES:
+    if _is_hub_name(name):
         return name, _load_hub(name, split)
     raise DataError(f"data file not found: {name}")
+
+
+def _is_hub_name(name: str) -> bool:
+    """Whether ``name``, which is no existing local path, is sent to the Hugging Face hub.
+
+    Only a ``user/name`` is. A value that looks like a local path is not: one that starts
+    with ``./``, ``../``, ``/`` or ``~``, has more than one slash or a file's extension, or
+    whose first folder exists here. Such a value is a mistyped path, reported as not found
+    at once instead of after the hub's retries.
+    """
+    path = Path(name)
+    return (_HUB_NAME.match(name) is not None and path.suffix.lower() not in _FILE_SUFFIXES
+            and not Path(path.parts[0]).exists())
 
 
 def _load_file(path: Path, builder: str) -> Any:
@@ -414,24 +430,38 @@ def _load_hub(name: str, split: str) -> Any:
         with _quiet_datasets() as datasets:
             return datasets.load_dataset(name, split=split)
     except Exception as exc:
-        raise DataError(f"could not load the Hugging Face dataset {name!r} (split {split!r}): "
-                        f"{_detail(exc)}; check the name and your network connection "
-                        f"(no local path {name!r} exists)") from exc
+        raise _hub_error(name, split, exc) from exc
+
+
+def _hub_error(name: str, split: str, exc: BaseException) -> DataError:
+    """The error for a hub dataset that could not be loaded: unreachable or unknown (no
+    network, no such dataset), or found but unusable (a missing split, a broken file)."""
+    if _find_cause(exc, (ConnectionError, FileNotFoundError)):
+        return DataError(f"{name!r} is neither a local file or folder nor a dataset reachable on the "
+                         f"Hugging Face hub: {_detail(exc)}; check the path, or your network "
+                         "connection and the dataset name")
+    return DataError(f"could not load the Hugging Face dataset {name!r} (split {split!r}): "
+                     f"{_detail(exc)}; check the dataset name and --split")
 
 
 @contextlib.contextmanager
 def _quiet_datasets() -> Iterator[Any]:
-    """Import :mod:`datasets` with its progress bars and log messages off, restoring them after."""
+    """Import :mod:`datasets` with its progress bars and log messages off, and those of
+    ``huggingface_hub`` (which logs every retry of a hub request), restoring them after."""
     import datasets
     from datasets.utils import logging as datasets_logging
 
+    hub_log = logging.getLogger("huggingface_hub")
     verbosity, bars = datasets_logging.get_verbosity(), datasets.is_progress_bar_enabled()
+    hub_level = hub_log.level
     datasets_logging.set_verbosity(logging.CRITICAL)
+    hub_log.setLevel(logging.CRITICAL)
     datasets.disable_progress_bars()
     try:
         yield datasets
     finally:
         datasets_logging.set_verbosity(verbosity)
+        hub_log.setLevel(hub_level)
         if bars:
             datasets.enable_progress_bars()
 
@@ -761,7 +791,7 @@ def _not_utf8(path: Path) -> str:
     return f"{path} is not UTF-8 text; save it as UTF-8 (from Windows Arabic: iconv -f CP1256 -t UTF-8)"
 
 
-def _find_cause(exc: BaseException | None, kind: type) -> BaseException | None:
+def _find_cause(exc: BaseException | None, kind: type | tuple[type, ...]) -> BaseException | None:
     while exc is not None and not isinstance(exc, kind):
         exc = exc.__cause__ or exc.__context__
     return exc

@@ -20,7 +20,7 @@ from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
-from .data import _HUB_NAME, _quiet_datasets, column_batches, column_names, load_label_map
+from .data import _hub_error, _is_hub_name, _quiet_datasets, column_batches, column_names, load_label_map
 from .errors import DataError
 
 __all__ = ["LabelledStream"]
@@ -69,17 +69,17 @@ class LabelledStream:
         streaming: memory holds one batch, whatever the size of the file."""
         path = Path(item)
         wanted = [c for c in (self.text_col, self.label_col, self.title_col) if c]
-        if path.exists() or not _HUB_NAME.match(str(item)):
+        if path.exists():
             self._check_columns(item, column_names(path, wanted), wanted)
             return lambda: _file_rows(path, wanted)
+        if not _is_hub_name(str(item)):
+            raise DataError(f"data file not found: {item}")
         with _quiet_datasets() as datasets:
             try:
                 ds = datasets.load_dataset(str(item), split=self.split, streaming=True)
+                names = list(ds.column_names or []) or list(next(iter(ds.take(1)), {}).keys())
             except Exception as exc:
-                raise DataError(f"could not stream {item} from the Hugging Face hub "
-                                f"({type(exc).__name__}); check the name and your "
-                                "network, or download it first") from exc
-        names = list(ds.column_names or []) or list(next(iter(ds.take(1)), {}).keys())
+                raise _hub_error(str(item), self.split, exc) from exc
         self._check_columns(item, names, wanted)
         ds = ds.select_columns(wanted)
         return lambda: iter(ds)

@@ -6,6 +6,7 @@ import csv
 import json
 import logging
 import os
+import re
 from pathlib import Path
 
 import pyarrow as pa
@@ -15,6 +16,7 @@ import pytest
 from tagger.data import (LabelledData, check_inputs, count_rows, iter_text_batches, json_value,
                          load_label_map, load_labelled)
 from tagger.errors import DataError, InputError
+from tagger.stream import LabelledStream
 
 FIXTURES = Path(__file__).parent / "fixtures" / "data"
 
@@ -464,10 +466,56 @@ def test_hub_failure_names_the_dataset(monkeypatch):
     import datasets
 
     monkeypatch.setattr(datasets.config, "HF_HUB_OFFLINE", True)
-    with pytest.raises(DataError, match=r"could not load the Hugging Face dataset 'someone/arabic-news' "
-                                        r"\(split 'test'\): .*check the name and your network") as error:
+    with pytest.raises(DataError, match=r"^'someone/arabic-news' is neither a local file or folder nor a "
+                                        r"dataset reachable on the Hugging Face hub: .*; check the path, "
+                                        r"or your network connection and the dataset name$") as error:
         load_labelled("someone/arabic-news", split="test")
     assert error.value.__cause__ is not None
+
+
+def _unreachable_hub(name, *args, **kwargs):
+    """load_dataset without a network: huggingface_hub logs each retry, then datasets gives up."""
+    retries = logging.getLogger("huggingface_hub.utils._http")
+    for attempt in range(1, 3):
+        retries.warning("'[Errno -2] Name or service not known' thrown while requesting HEAD "
+                        "https://huggingface.co/datasets/%s/resolve/main/README.md", name)
+        retries.warning("Retrying in %ds [Retry %d/5].", attempt, attempt)
+    raise ConnectionError(f"Couldn't reach '{name}' on the Hub (LocalEntryNotFoundError)")
+
+
+def test_an_unreachable_hub_logs_no_retries(monkeypatch):
+    import datasets
+
+    heard = []
+    handler = logging.Handler()
+    handler.emit = lambda record: heard.append(record.getMessage())
+    hub_log = logging.getLogger("huggingface_hub")  # its own handler writes to stderr
+    level = hub_log.level
+    hub_log.addHandler(handler)
+    monkeypatch.setattr(datasets, "load_dataset", _unreachable_hub)
+    try:
+        with pytest.raises(DataError, match=r"'someone/arabic-news' is neither a local file or folder "
+                                            r"nor a dataset reachable on the Hugging Face hub: "
+                                            r"Couldn't reach"):
+            load_labelled("someone/arabic-news")
+        assert heard == [] and hub_log.level == level
+        logging.getLogger("huggingface_hub.utils._http").warning("after the load")
+        assert heard == ["after the load"]
+    finally:
+        hub_log.removeHandler(handler)
+
+
+def test_a_hub_dataset_that_is_found_but_unusable_says_so(monkeypatch):
+    import datasets
+
+    def unknown_split(name, split=None, **kwargs):
+        raise ValueError(f"Unknown split \"{split}\". Should be one of ['train'].")
+
+    monkeypatch.setattr(datasets, "load_dataset", unknown_split)
+    with pytest.raises(DataError, match=r"could not load the Hugging Face dataset 'someone/arabic-news' "
+                                        r"\(split 'dev'\): Unknown split .*"
+                                        r"check the dataset name and --split"):
+        load_labelled("someone/arabic-news", split="dev")
 
 
 def test_hub_names_go_to_load_dataset_with_the_split(monkeypatch):
@@ -491,6 +539,31 @@ def test_a_missing_local_path_with_an_extension_is_not_sent_to_the_hub(monkeypat
     monkeypatch.setattr(datasets, "load_dataset", lambda *a, **k: pytest.fail("hub was queried"))
     with pytest.raises(DataError, match="data file not found: data/news.csv"):
         load_labelled("data/news.csv")
+
+
+@pytest.mark.parametrize("name", ["corpus/articles", "./corpus/articles", "../corpus/articles", "./articles",
+                                  "~/articles", "news/2024/articles", "news/articles.tsv",
+                                  "news/articles.parquet"])
+def test_a_missing_value_that_looks_like_a_local_path_is_not_sent_to_the_hub(tmp_path, monkeypatch, name):
+    import datasets
+
+    (tmp_path / "corpus").mkdir()  # "corpus/articles": a mistyped file in an existing folder
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(datasets, "load_dataset", lambda *a, **k: pytest.fail("hub was queried"))
+    for load in (check_inputs, load_labelled, LabelledStream):
+        with pytest.raises(DataError, match=f"^data file not found: {re.escape(name)}$"):
+            load(name)
+
+
+def test_a_user_slash_name_with_no_such_local_folder_goes_to_the_hub(tmp_path, monkeypatch):
+    import datasets
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(datasets, "load_dataset", _unreachable_hub)
+    check_inputs("someone/news-2.1")  # not checked: a hub name (dots are allowed in them)
+    for load in (load_labelled, LabelledStream):
+        with pytest.raises(DataError, match="'someone/news-2.1' is neither a local file or folder nor"):
+            load("someone/news-2.1")
 
 
 # --- datasets side effects ------------------------------------------------------------------
