@@ -174,8 +174,7 @@ def check_inputs(data: str | Path | Sequence[str | Path], *, text_col: str = "te
                 _read_head(path)
             for col, flag in ((text_col, "--text-col"), (label_col, "--label-col")):
                 if names is not None and col and col not in names:
-                    raise DataError(f"column {col!r} not found in {name}; columns found: "
-                                    f"{', '.join(names)} (use {flag} to choose another)")
+                    raise _column_not_found(col, name, names, flag)
         elif not _is_hub_name(name):
             raise DataError(f"data file not found: {name}")
 
@@ -267,8 +266,7 @@ def load_labelled(
     for key in _OPTIONAL:
         if columns[key] and key not in found_optional:
             _, table = tables[0]
-            raise DataError(f"column {columns[key]!r} not found in any input; columns found: "
-                            f"{', '.join(table.column_names)} (use {_FLAGS[key]} to choose another)")
+            raise _column_not_found(columns[key], "any input", table.column_names, _FLAGS[key])
     names = [name for name, _ in tables]
     del tables, table, values
     _release_arrow_memory()  # the columns are Python lists now
@@ -288,6 +286,12 @@ def load_labelled(
         raise DataError(f"need at least {min_classes} sections to train, found {found}")
     _report(result, dropped, mapping)  # after the checks: a failed load says it all in one line
     return result
+
+
+def _column_not_found(col: str, where: str, names: Sequence[str], flag: str) -> DataError:
+    """The error for a column missing from ``where``: the columns found and the option."""
+    return DataError(f"column {col!r} not found in {where}; columns found: "
+                     f"{', '.join(names) or 'none'} (use {flag} to choose another)")
 
 
 def _release_arrow_memory() -> None:
@@ -310,8 +314,7 @@ def _read_columns(table: Any, name: str, columns: dict[str, str | None],
         if optional and key in _OPTIONAL and col and col not in table.column_names:
             continue
         if col and col not in table.column_names:
-            raise DataError(f"column {col!r} not found in {name}; columns found: "
-                            f"{', '.join(table.column_names)} (use {_FLAGS[key]} to choose another)")
+            raise _column_not_found(col, name, table.column_names, _FLAGS[key])
     arrow = table.with_format("arrow")[:]
     values = {}
     for key, col in columns.items():

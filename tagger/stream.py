@@ -15,12 +15,14 @@ import itertools
 import zlib
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
-from .data import _hub_error, _is_hub_name, _quiet_datasets, column_batches, column_names, load_label_map
+from .data import (_column_not_found, _hub_error, _is_hub_name, _quiet_datasets, column_batches,
+                   column_names, load_label_map)
 from .errors import DataError
 
 __all__ = ["LabelledStream"]
@@ -61,17 +63,40 @@ class LabelledStream:
         mapping = self.label_map
         self._mapping = (load_label_map(mapping) if isinstance(mapping, (str, Path))
                          else mapping)
-        self._datasets = [self._open(item) for item in self.inputs]
+        opened = [self._open(item) for item in self.inputs]
+        self._check_title([names for _, names in opened])
+        self._datasets = [partial(read, self._columns(item, names))
+                          for item, (read, names) in zip(self.inputs, opened)]
 
-    def _open(self, item: str | Path) -> Callable[[], Iterator[dict]]:
-        """A function that reads ``item``'s rows anew on each call. Local files are read a
-        batch at a time (pyarrow, pandas, line by line), the hub through ``datasets``
-        streaming: memory holds one batch, whatever the size of the file."""
+    def _check_title(self, names: list[list[str]]) -> None:
+        """Titles are read where an input has the title column, as
+        :func:`~tagger.data.load_labelled` reads them (SANAD has none); at least one must."""
+        if self.title_col and not any(self.title_col in columns for columns in names):
+            where = "any input" if len(names) > 1 else str(self.inputs[0])
+            raise _column_not_found(self.title_col, where, names[0], "--title-col")
+
+    def _columns(self, item: str | Path, names: list[str]) -> list[str]:
+        """The columns to read from ``item``, whose columns are ``names``: the text and the
+        label, which every input must have, and the title where it has one."""
+        required = [self.text_col, self.label_col]
+        for col, flag in zip(required, ("--text-col", "--label-col")):
+            if col not in names:
+                raise _column_not_found(col, str(item), names, flag)
+        title = [self.title_col] if self.title_col and self.title_col in names else []
+        return list(dict.fromkeys(required + title))
+
+    def _open(self, item: str | Path) -> tuple[Callable[[list[str]], Iterator[dict]], list[str]]:
+        """``(read, columns)`` of ``item``: ``read(columns)`` reads its rows anew on each
+        call. Local files are read a batch at a time (pyarrow, pandas, line by line), the hub
+        through ``datasets`` streaming: memory holds one batch, whatever the size of the file."""
         path = Path(item)
-        wanted = [c for c in (self.text_col, self.label_col, self.title_col) if c]
+        if path.is_dir():
+            raise DataError(f"{item} is a folder, which --streaming cannot read; train on it without "
+                            "--streaming, or convert it to one .parquet, .jsonl or .csv file with "
+                            f"{self.text_col!r} and {self.label_col!r} columns")
         if path.exists():
-            self._check_columns(item, column_names(path, wanted), wanted)
-            return lambda: _file_rows(path, wanted)
+            wanted = [c for c in (self.text_col, self.label_col, self.title_col) if c]
+            return partial(_file_rows, path), column_names(path, wanted)
         if not _is_hub_name(str(item)):
             raise DataError(f"data file not found: {item}")
         with _quiet_datasets() as datasets:
@@ -80,16 +105,7 @@ class LabelledStream:
                 names = list(ds.column_names or []) or list(next(iter(ds.take(1)), {}).keys())
             except Exception as exc:
                 raise _hub_error(str(item), self.split, exc) from exc
-        self._check_columns(item, names, wanted)
-        ds = ds.select_columns(wanted)
-        return lambda: iter(ds)
-
-    @staticmethod
-    def _check_columns(item, names: list[str], wanted: list[str]) -> None:
-        missing = [c for c in wanted if c not in names]
-        if missing:
-            raise DataError(f"column {missing[0]!r} not found in {item}; columns found: "
-                            f"{', '.join(names) or 'none'}")
+        return lambda columns: iter(ds.select_columns(columns)), names
 
     def _label(self, value: Any) -> str | None:
         if value is None or (isinstance(value, float) and value != value):

@@ -2,6 +2,7 @@
 
 import json
 import logging
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -100,3 +101,46 @@ def test_csv_and_parquet_stream_the_same_rows(sample_parquet, tmp_path):
     rows = [list(LabelledStream([p], title_col="title", test_size=0).chunks(0))
             for p in (sample_parquet, path)]
     assert rows[0] == rows[1] and sum(len(t) for t, _ in rows[0][:]) == 84
+
+
+@pytest.fixture(scope="module")
+def titled_and_untitled(sample_parquet, tmp_path_factory) -> list[Path]:
+    """The sample split in two: a CSV file with titles and a Parquet file without (as
+    ANT and SANAD are)."""
+    frame = pd.read_parquet(sample_parquet)
+    folder = tmp_path_factory.mktemp("mixed")
+    titled, untitled = folder / "titled.csv", folder / "untitled.parquet"
+    frame.iloc[:40].to_csv(titled, index=False)
+    frame.iloc[40:].drop(columns="title").to_parquet(untitled, index=False)
+    return [titled, untitled]
+
+
+def test_titles_are_read_from_the_inputs_that_have_them_as_without_streaming(titled_and_untitled):
+    from tagger.data import load_labelled
+
+    stream = LabelledStream(titled_and_untitled, title_col="title", test_size=0)
+    streamed = [text for texts, _ in stream.chunks(0) for text in texts]
+    loaded = load_labelled(titled_and_untitled, title_col="title", dedupe=False).full_texts()
+    assert streamed == loaded
+    assert sum("\n" in text for text in streamed) == 40  # the titled file's rows only
+
+
+def test_a_title_column_no_input_has_is_an_error_as_without_streaming(titled_and_untitled):
+    from tagger.data import load_labelled
+
+    for inputs, where in ((titled_and_untitled, "any input"),
+                          (titled_and_untitled[1:], str(titled_and_untitled[1]))):
+        expected = (f"^column 'headline' not found in {re.escape(where)}; columns found: id, source, "
+                    r"label, (title, )?text, tags \(use --title-col to choose another\)$")
+        for load in (LabelledStream, load_labelled):
+            with pytest.raises(DataError, match=expected):
+                load(inputs, title_col="headline")
+
+
+def test_a_folder_of_text_files_cannot_be_streamed(tmp_path):
+    (tmp_path / "corpus" / "sports").mkdir(parents=True)
+    (tmp_path / "corpus" / "sports" / "a.txt").write_text("فاز الفريق", encoding="utf-8")
+    with pytest.raises(DataError, match=r"corpus is a folder, which --streaming cannot read; train on it "
+                                        r"without --streaming, or convert it to .*\.parquet"):
+        LabelledStream([tmp_path / "corpus"])
+
