@@ -35,8 +35,9 @@ class LabelledStream:
     ``part`` is ``"train"`` or ``"test"`` (a ``test_size`` share, chosen by text hash).
     Rows are shuffled within a buffer of ``shuffle_buffer`` rows, anew on every epoch;
     a corpus sorted by section should be shuffled once beforehand (the first pass warns
-    when it looks sorted). ``counts`` holds the training rows per section and ``dropped``
-    the rows left out, as counted on the first pass.
+    when it looks sorted). ``counts`` holds the training rows per section, ``dropped``
+    the rows left out, and ``rows`` and ``kept`` the rows read and used (training and
+    held out) per input, as counted on the first pass.
     """
 
     inputs: Sequence[str | Path]
@@ -52,6 +53,8 @@ class LabelledStream:
     counts: Counter = field(default_factory=Counter)
     dropped: Counter = field(default_factory=Counter)
     runs: int = 0
+    rows: list[int] = field(default_factory=list, init=False)
+    kept: list[int] = field(default_factory=list, init=False)
 
     def __post_init__(self):
         if isinstance(self.inputs, (str, Path)):
@@ -67,6 +70,15 @@ class LabelledStream:
         self._check_title([names for _, names in opened])
         self._datasets = [partial(read, self._columns(item, names))
                           for item, (read, names) in zip(self.inputs, opened)]
+        self._reset_counts()
+
+    def _reset_counts(self) -> None:
+        """Zero what the first pass counts."""
+        self.counts.clear()
+        self.dropped.clear()
+        self.rows = [0] * len(self.inputs)
+        self.kept = [0] * len(self.inputs)
+        self.runs = 0
 
     def _check_title(self, names: list[list[str]]) -> None:
         """Titles are read where an input has the title column, as
@@ -126,13 +138,12 @@ class LabelledStream:
             raise ValueError(f"part must be 'train' or 'test', got {part!r}")
         first = epoch == 0 and part == "train"
         if first:
-            self.counts.clear()
-            self.dropped.clear()
-            self.runs = 0
+            self._reset_counts()
         texts: list[str] = []
         labels: list[str] = []
         previous = None
-        for row in self._rows(epoch):
+        for source, row in self._rows(epoch):
+            self.rows[source] += first
             text = row.get(self.text_col)
             label = self._label(row.get(self.label_col))
             if not isinstance(text, str) or not text.strip():
@@ -141,6 +152,7 @@ class LabelledStream:
             if label is None:
                 self.dropped["no label, or dropped by the label map"] += first
                 continue
+            self.kept[source] += first
             if (part == "test") != self._in_test(text):
                 continue
             title = row.get(self.title_col) if self.title_col else None
@@ -156,10 +168,10 @@ class LabelledStream:
         if texts:
             yield texts, labels
 
-    def _rows(self, epoch: int) -> Iterator[dict]:
-        """Every row of every input; from epoch 1 on, shuffled within blocks of
-        ``shuffle_buffer`` rows (a new order on every epoch)."""
-        rows = (row for read in self._datasets for row in read())
+    def _rows(self, epoch: int) -> Iterator[tuple[int, dict]]:
+        """``(input index, row)`` for every row of every input; from epoch 1 on, shuffled
+        within blocks of ``shuffle_buffer`` rows (a new order on every epoch)."""
+        rows = ((source, row) for source, read in enumerate(self._datasets) for row in read())
         if epoch == 0:
             yield from rows
             return

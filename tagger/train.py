@@ -164,8 +164,9 @@ def train_streaming(
         "sections": list(model.classes_),
         "parameters": {"test_size": test_size, "seed": seed, "streaming": True},
         "training_seconds": round(seconds, 1),
-        "data": {"sources": [{"data": str(item)} for item in stream.inputs],
-                 "train_rows": n_train, "test_rows": len(truth),
+        "data": {"sources": [{"data": str(item), "rows": rows, "kept": kept}
+                             for item, rows, kept in zip(stream.inputs, stream.rows, stream.kept)],
+                 "rows": n_train + len(truth), "train_rows": n_train, "test_rows": len(truth),
                  "dropped": dict(stream.dropped), "label_counts": dict(stream.counts.most_common())},
         "metrics": {"held_out": metrics, "keywords": None},
     }

@@ -144,3 +144,33 @@ def test_a_folder_of_text_files_cannot_be_streamed(tmp_path):
                                         r"without --streaming, or convert it to .*\.parquet"):
         LabelledStream([tmp_path / "corpus"])
 
+
+def test_the_card_of_a_streamed_model_says_what_is_known(titled_and_untitled, tmp_path):
+    from typer.testing import CliRunner
+
+    from tagger.cli import app
+
+    out = tmp_path / "m"
+    result = CliRunner().invoke(app, ["train", "--streaming", "--data", str(titled_and_untitled[0]),
+                                      "--data", str(titled_and_untitled[1]), "--title-col", "title",
+                                      "--test-size", "0.25", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    sources = json.loads((out / "meta.json").read_text(encoding="utf-8"))["data"]["sources"]
+    assert [(s["rows"], s["kept"]) for s in sources] == [(40, 40), (44, 44)]
+
+    def card() -> str:
+        shown = CliRunner().invoke(app, ["info", "--model", str(out)])
+        assert shown.exit_code == 0, shown.output
+        return shown.stdout
+
+    text = card()
+    assert "None" not in text
+    assert "84 articles; streamed, duplicates not removed; trained on" in text
+    assert f"{titled_and_untitled[0]}: 40 rows, kept 40" in text
+    meta = json.loads((out / "meta.json").read_text(encoding="utf-8"))
+    del meta["data"]["rows"]  # as a streamed model of an earlier tagger recorded it
+    meta["data"]["sources"] = [{"data": s["data"]} for s in meta["data"]["sources"]]
+    (out / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+    text = card()
+    assert "None" not in text and "data      streamed, duplicates not removed; trained on" in text
+    assert f"\n          {titled_and_untitled[1]}\n" in text

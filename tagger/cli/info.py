@@ -82,6 +82,29 @@ def _size(n: int | None) -> str:
         n /= 1024
 
 
+def _known(parts: list[tuple[str, object]]) -> list[str]:
+    """The ``(format, value)`` parts whose value is recorded, formatted."""
+    return [text.format(value) for text, value in parts if value is not None]
+
+
+def _data_summary(data: dict, streaming: bool) -> str:
+    """What meta.json records of the training data, never a missing figure: a model
+    trained with --streaming removed no duplicates, and older ones did not count rows."""
+    removed = None if streaming else data.get("duplicates_removed")
+    rows = " ".join(_known([("{} articles", data.get("rows")),
+                            ("after removing {} duplicates", removed)]))
+    how = ["streamed, duplicates not removed"] if streaming else []
+    split = ", ".join(_known([("trained on {}", data.get("train_rows")),
+                              ("held out {}", data.get("test_rows"))]))
+    return "; ".join(part for part in [rows, *how, split] if part)
+
+
+def _source_summary(source: dict) -> str:
+    """One input of the training data, with the rows read and kept where recorded."""
+    counts = ", ".join(_known([("{} rows", source.get("rows")), ("kept {}", source.get("kept"))]))
+    return f"{source.get('data')}: {counts}" if counts else str(source.get("data"))
+
+
 def _text(card: dict) -> str:
     from ..metrics import format_table
 
@@ -93,11 +116,8 @@ def _text(card: dict) -> str:
              f"sections  {', '.join(card['sections'])}",
              f"keywords  {'yes' if card['keyword_model'] else 'no keyword model'}"]
     if data:
-        lines.append(f"data      {data.get('rows')} articles after removing "
-                     f"{data.get('duplicates_removed')} duplicates; trained on "
-                     f"{data.get('train_rows')}, held out {data.get('test_rows')}")
-        for source in data.get("sources", []):
-            lines.append(f"          {source.get('data')}: {source.get('rows')} rows, kept {source.get('kept')}")
+        lines.append("data      " + _data_summary(data, bool(card["parameters"].get("streaming"))))
+        lines += [f"          {_source_summary(source)}" for source in data.get("sources", [])]
     params = {k: v for k, v in card["parameters"].items() if v is not None}
     lines.append("params    " + ", ".join(f"{k}={json.dumps(v)}" for k, v in params.items()))
     lines.append("files     " + ", ".join(f"{name} {_size(n)}" for name, n in card["files"].items()))
