@@ -25,6 +25,7 @@ from .normalize import fold_letters, normalize, tokens
 __all__ = [
     "DATE_MARKERS", "SOURCE_MARKERS", "TAG_MARKERS", "RELATED_MARKERS", "ALL_MARKERS",
     "NAV_WORDS", "NAV_PREFIXES", "MarkerMatch", "Page", "match_marker", "parse_page",
+    "is_navigation",
     "repair_site_tags",
 ]
 
@@ -75,7 +76,6 @@ _FUNCTION_WORDS = frozenset(normalize(w) for w in (
     "حتى", "عند", "منذ", "خلال", "بعد", "قبل", "كل", "أي", "أيضا", "هو", "هي", "هم", "غير"))
 
 _SEPARATORS = ":：﹕-–—"
-_BULLETS = r"(?:[-–—•*»>|◄►▪+#]+\s*)?"
 _WORD_CHAR = re.compile(r"\w")
 _TITLE_MAX_WORDS = 40       # a longer first line is a paragraph, not a headline
 _VALUE_MAX_WORDS = 8        # a date/source value on the line after its marker
@@ -95,7 +95,9 @@ def _marker_pattern(phrase: str) -> re.Pattern[str]:
     folded = normalize(phrase).translate(_MATCH_FOLD)
     body = "".join(r"\s+" if ch == " " else re.escape(ch) + "\x01*" for ch in folded)
     flags = re.IGNORECASE if phrase.isascii() else 0    # case only matters for Latin
-    return re.compile(rf"^[\s\x01]*{_BULLETS}({body})(?!\w)", flags)
+    # Anything but a letter or digit may come before the marker: spaces, bullets, arrows,
+    # brackets, emoji ("» اقرأ أيضا", "📌 كلمات دلالية", "[اقرأ أيضا]").
+    return re.compile(rf"^[^\w]*({body})(?!\w)", flags)
 
 
 # Longest first, so ``الكلمات المفتاحية`` wins over shorter look-alikes.
@@ -229,7 +231,7 @@ def parse_page(text: str) -> Page:
 
 # ---------------------------------------------------------------- site tag repair
 
-_ITEM_SPLIT = re.compile(r"[,;|/\\•·\n\r]+|\s[-–—]+\s")
+_ITEM_SPLIT = re.compile(r"[,;،؛|/\\•·\n\r]+|\s[-–—]+\s")
 _EDGE_PUNCT = "".join(chr(c) for c in range(0x3000)
                       if unicodedata.category(chr(c)).startswith(("P", "S")))
 _PERSIAN = {c: fold_letters(chr(c)) for c in range(0x0660, 0x0700)
@@ -287,6 +289,23 @@ def _nav_phrase_length(keys: list[tuple[str, ...]], i: int) -> int:
     return 0
 
 
+def _nav_word(key: tuple[str, ...]) -> bool:
+    """True if the word ``key`` is a :data:`NAV_WORDS` entry, bare or behind a clitic or
+    the article ("الاقتصاد", "وصحة"). Only a word standing alone counts: "المجتمع الدولي"
+    is a tag, "المجتمع" in a keyword list is a section."""
+    word = " ".join(key)
+    return any(word.startswith(c) and len(word) - len(c) > 1 and word[len(c):] in NAV_WORDS
+               for c in _CLITICS)
+
+
+def is_navigation(phrase: str) -> bool:
+    """True if ``phrase`` is, whole, a navigation or section word or breadcrumb
+    (:data:`NAV_WORDS`, :data:`NAV_PREFIXES`; a single word also with a clitic)."""
+    keys = [tuple(tokens(w)) for w in phrase.split() if tokens(w)]
+    return bool(keys) and (_nav_length(keys, 0) == len(keys)
+                           or (len(keys) == 1 and _nav_word(keys[0])))
+
+
 def _nav_length(keys: list[tuple[str, ...]], i: int) -> int:
     """How many words from ``i`` form a navigation phrase or breadcrumb (0 if none)."""
     for prefix in NAV_PREFIXES:
@@ -331,7 +350,8 @@ def repair_site_tags(site_tags_text: str, article_text: str, *, max_ngram: int =
         keys = [tuple(tokens(w)) for w in words]
         whole = tuple(t for k in keys for t in k)
         if (len(items) > 1 and keys and not _nav_length(keys, 0) and article.count(whole)
-                and not _is_edge_noise(keys[0]) and not _is_edge_noise(keys[-1])):
+                and not _is_edge_noise(keys[0]) and not _is_edge_noise(keys[-1])
+                and not (len(keys) == 1 and _nav_word(keys[0]))):
             keep(whole, words)
             continue
         i = 0
@@ -343,6 +363,8 @@ def repair_site_tags(site_tags_text: str, article_text: str, *, max_ngram: int =
             for n in range(min(max_ngram, len(keys) - i), 0, -1):
                 phrase = tuple(t for k in keys[i:i + n] for t in k)
                 if _is_edge_noise(keys[i]) or _is_edge_noise(keys[i + n - 1]):
+                    continue
+                if n == 1 and _nav_word(keys[i]):
                     continue
                 if len(phrase[0]) < 2 or len(phrase[-1]) < 2:
                     continue

@@ -17,6 +17,7 @@ from tagger.page import (
     RELATED_MARKERS,
     TAG_MARKERS,
     Page,
+    is_navigation,
     match_marker,
     parse_page,
     repair_site_tags,
@@ -176,6 +177,12 @@ def test_inline_related_marker_and_several_blocks():
     ("المصدر:عربي21", "source", "عربي21"),
     ("تاريخ النشر: 21st, January 2024 GMT", "date", "21st, January 2024 GMT"),
     ("\ufeffتاريخ النشر - 2024", "date", "2024"),
+    ("» اقرأ أيضا:", "related", ""),
+    ("» كلمات دلالية: بوتين", "tags", "بوتين"),
+    ("📌 اقرأ أيضاً: ميسي يقود إنتر ميامي", "related", "ميسي يقود إنتر ميامي"),
+    ("◀️ الكلمات المفتاحية: روسيا", "tags", "روسيا"),
+    ("[اقرأ أيضا]", "related", ""),
+    ("«إقرأ أيضاً»", "related", ""),
 ])
 def test_match_marker_spellings(line, kind, content):
     match = match_marker(line)
@@ -236,6 +243,24 @@ def test_separated_items_kept_whole_when_supported():
     article = "وصل الرئيس فلاديمير بوتين إلى بيونغ يانغ. وقال بوتين إن الزيارة ناجحة."
     tags = repair_site_tags("فلاديمير بوتين، بيونغ يانغ، سياسة", article)
     assert tags == ["فلاديمير بوتين", "بيونغ يانغ"]
+
+
+def test_arabic_comma_and_semicolon_separate_tags_like_the_latin_ones():
+    article = "عقد مجلس التعاون لدول الخليج العربية قمته في الرياض ثم في جدة"
+    expected = ["مجلس التعاون لدول الخليج العربية", "الرياض", "جدة"]
+    for text in ("مجلس التعاون لدول الخليج العربية، الرياض؛ جدة",
+                 "مجلس التعاون لدول الخليج العربية, الرياض; جدة"):
+        assert repair_site_tags(text, article) == expected
+
+
+def test_section_names_with_the_article_or_a_clitic_are_navigation_too():
+    article = ("أعلن وزير الاقتصاد سليم الراشد خطة لدعم الرياضة والصحة في المدارس، وقال إن "
+               "الاقتصاد يحتاج إلى جيل سليم وإن الرياضة وصحة الطلاب أولوية يراقبها المجتمع الدولي.")
+    tags = repair_site_tags("الاقتصاد، الرياضة، الصحة، رياضة وصحة، سليم الراشد، المجتمع الدولي",
+                            article)
+    assert tags == ["سليم الراشد", "المجتمع الدولي"]
+    assert [is_navigation(w) for w in ("الصحة", "وفيديو", "المزيد في سياسة", "سياسة")] == [True] * 4
+    assert not any(is_navigation(w) for w in ("الصحة النفسية", "بوتين", "المجتمع الدولي", ""))
 
 
 def test_max_ngram_limits_rejoining():
