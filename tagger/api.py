@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import multiprocessing
 import os
@@ -14,7 +15,7 @@ import numpy as np
 
 from .errors import InputError, ModelFormatError
 from .normalize import normalize
-from .page import parse_page, repair_site_tags
+from .page import is_navigation, parse_page, repair_site_tags
 from .persist import load_model_dir, save_model_dir
 from .prediction import Prediction
 from .sections import SectionModel
@@ -24,6 +25,8 @@ __all__ = ["Tagger", "default_model_path"]
 log = logging.getLogger(__name__)
 
 NO_SIGNAL = "no Arabic words to classify"
+NO_ARTICLE = ("no article text on the page: every line of it is a keyword list, a source or "
+              "date line or a 'read also' block")
 
 
 def default_model_path() -> Path:
@@ -164,8 +167,11 @@ class Tagger:
         ("اقرأ أيضا") are recognised by :func:`tagger.page.parse_page` and left out.
         """
         page = parse_page(page_text)
-        return self.predict(page.body, title=page.title or None, top_k=top_k,
-                            max_keywords=max_keywords)
+        prediction = self.predict(page.body, title=page.title or None, top_k=top_k,
+                                  max_keywords=max_keywords)
+        if not page.article_text().strip():  # say why: the page may well be all Arabic
+            prediction = dataclasses.replace(prediction, reason=NO_ARTICLE)
+        return prediction
 
     def clean_tags(self, page_text: str, *, max_keywords: int | None = None) -> list[dict]:
         """The page's own keyword list repaired, then merged with the predicted keywords.
@@ -173,12 +179,15 @@ class Tagger:
         Each item is ``{"keyword", "score", "source"}``: ``source`` is ``"page"`` (the
         site's list, kept because the article supports it), ``"model"`` (predicted) or
         ``"page+model"``; ``score`` is the keyword model's score, ``None`` for a page tag
-        the model did not propose. Page tags come first, best supported first.
+        the model did not propose. Page tags come first (those the model proposes too,
+        then the others), each in the page's order. Navigation and section words are left
+        out of both lists.
         """
         page = parse_page(page_text)
         repaired = repair_site_tags(page.site_tags_text or "", page.article_text())
-        predicted = self.predict(page.body, title=page.title or None,
-                                 max_keywords=max_keywords).keywords
+        predicted = [(k, s) for k, s in self.predict(page.body, title=page.title or None,
+                                                     max_keywords=max_keywords).keywords
+                     if not is_navigation(k)]
         scores = {normalize(k).lower(): s for k, s in predicted}
         items = [{"keyword": tag, "score": scores.pop(normalize(tag).lower(), None), "source": "page"}
                  for tag in repaired]

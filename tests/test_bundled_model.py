@@ -1,5 +1,6 @@
 """The model that ships with the package does the product's main job."""
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -51,6 +52,35 @@ def test_clean_tags_on_example_page(bundled, shared_examples):
     assert normalize("كوريا الشمالية") in tags
     assert not {normalize(w) for w in NAVIGATION} & set(tags)
     assert tags[:5] == [normalize(t) for t in ["بوتين", "كوريا الشمالية", "روسيا", "موسكو", "الغرب"]]
+
+
+PAGE = ("وزير الخارجية المصري يبحث مع نظيره الأردني الأزمة في قطاع غزة\n"
+        "بحث وزير الخارجية المصري سامح شكري مع نظيره الأردني أيمن الصفدي في عمان الأوضاع "
+        "الإنسانية في قطاع غزة، وقال شكري إن قطاع غزة يحتاج إلى المساعدات.\n"
+        "كلمات دلالية: سياسة، الصحة، سامح شكري، قطاع غزة، فيديو\n")
+
+
+def test_clean_tags_leaves_navigation_words_out_of_the_models_keywords_too(monkeypatch):
+    tagger = Tagger.load()
+    real = tagger.predict
+
+    def proposing_navigation(*args, **kwargs):  # the model's keywords, with two section words
+        prediction = real(*args, **kwargs)
+        return dataclasses.replace(prediction, keywords=[("فيديو", 0.9), ("الصحة", 0.8),
+                                                         *prediction.keywords])
+
+    monkeypatch.setattr(tagger, "predict", proposing_navigation)
+    tags = [item["keyword"] for item in tagger.clean_tags(PAGE)]
+    assert "سامح شكري" in tags and "قطاع غزة" in tags
+    assert not {"فيديو", "الصحة", "سياسة"} & set(tags)
+
+
+def test_a_page_without_article_text_says_so(bundled):
+    page = "اقرأ أيضا: ميسي يقود إنتر ميامي للفوز\nسجل ميسي هدفين في المباراة\n"
+    prediction = bundled.predict_page(page)
+    assert prediction.section is None and prediction.reason.startswith("no article text on the page")
+    assert bundled.clean_tags(page) == []
+    assert bundled.predict_page(PAGE).section == "politics"
 
 
 def test_hand_written_sample_is_mostly_right(bundled):
