@@ -257,6 +257,21 @@ def test_clean_tags_repairs_the_page_list(model_dir):
     assert {i["source"] for i in items} <= {"page", "model", "page+model"}
 
 
+def test_a_long_page_is_parsed_before_it_is_cut(model_dir, tmp_path, monkeypatch, caplog):
+    import tagger.batch
+
+    page = (PAGES / "economy_page.txt").read_text(encoding="utf-8")
+    monkeypatch.setattr(tagger.batch, "MAX_ARTICLE_CHARS", len(page) // 2)  # its list is past it
+    path = tmp_path / "page.txt"
+    path.write_text(page, encoding="utf-8")
+    tags = run("clean-tags", "-m", model_dir, "--plain", path).stdout.splitlines()
+    assert tags[:3] == ["البنك المركزي", "سعر الفائدة", "التضخم"]
+    assert not caplog.records
+    monkeypatch.setattr(tagger.batch, "MAX_ARTICLE_CHARS", len(page) // 20)
+    assert run("clean-tags", "-m", model_dir, "--plain", path).exit_code == 0
+    assert "more than any page" in caplog.records[0].getMessage()
+
+
 def _jsonl(path, rows):
     path.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows),
                     encoding="utf-8")

@@ -186,8 +186,14 @@ ModelOption = Annotated[
 TextColOption = Annotated[str, typer.Option("--text-col", help="Column holding the article text.")]
 
 
-def read_text_file(file: Path) -> str:
-    """A UTF-8 text file's content ('-' reads stdin), with clear errors for anything else."""
+# A scraped page holds more than its article (menus, keyword lists, other articles), which
+# it is parsed into first: it is cut at ten times an article's length, not one.
+PAGE_FACTOR = 10
+
+
+def read_text_file(file: Path, *, page: bool = False) -> str:
+    """A UTF-8 text file's content ('-' reads stdin), with clear errors for anything else;
+    with ``page``, a scraped page (see :data:`PAGE_FACTOR`)."""
     if str(file) == "-":
         data = sys.stdin.buffer.read()
         name = "standard input"
@@ -207,15 +213,16 @@ def read_text_file(file: Path) -> str:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(f"{name} is not UTF-8 text (byte {exc.start}); save it as UTF-8") from exc
-    return article_text(text, name)
+    return article_text(text, name, factor=PAGE_FACTOR if page else 1)
 
 
-def article_text(text: str, name: str = "the text") -> str:
+def article_text(text: str, name: str = "the text", *, factor: int = 1) -> str:
     """``text`` checked for one article: not empty, valid Unicode, and of a sane length.
 
     An empty or blank text is an input error. A text longer than ``MAX_ARTICLE_CHARS`` is
-    cut there with a warning: the section model reads only the lead of an article, and no
-    news article is that long (a whole dump passed as one article is).
+    cut there with a warning (``factor`` times that for a page): the section model reads only
+    the lead of an article, and no news article is that long (a whole dump passed as one
+    article is).
     """
     from ..batch import MAX_ARTICLE_CHARS
 
@@ -226,10 +233,11 @@ def article_text(text: str, name: str = "the text") -> str:
     except UnicodeEncodeError as exc:  # undecodable bytes of a command-line argument
         raise InputError(f"{name} is not valid UTF-8 (character {exc.start}); "
                          "pass the article with --file instead") from exc
-    if len(text) > MAX_ARTICLE_CHARS:
-        log.warning("%s holds %s characters, more than any article: only the first %s are used",
-                    name, f"{len(text):,}", f"{MAX_ARTICLE_CHARS:,}")
-        text = text[:MAX_ARTICLE_CHARS]
+    limit = factor * MAX_ARTICLE_CHARS
+    if len(text) > limit:
+        log.warning("%s holds %s characters, more than any %s: only the first %s are used",
+                    name, f"{len(text):,}", "page" if factor > 1 else "article", f"{limit:,}")
+        text = text[:limit]
     return text
 
 

@@ -21,7 +21,7 @@ def clean_tags(
     plain: Annotated[bool, typer.Option("--plain", help="Print the tags one per line instead of JSON.")] = False,
 ) -> None:
     """Print the page's keyword list without navigation words, rejoined and merged with predictions."""
-    text = read_text_file(page)
+    text = read_text_file(page, page=True)
     items = load_tagger(model).clean_tags(text, max_keywords=max_keywords)
     if plain:
         for item in items:

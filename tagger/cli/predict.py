@@ -81,7 +81,7 @@ def predict(
         raise InputError("--output and --resume work with --input only; a single article's "
                          "prediction is printed (redirect it to a file with '>')")
     if page is not None:
-        page_text = read_text_file(page)
+        page_text = read_text_file(page, page=True)
         tagger = load_tagger(model)
         prediction = tagger.predict_page(page_text, top_k=top_k, max_keywords=max_keywords)
     else:
