@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import math
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from numbers import Integral, Real
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -71,12 +73,14 @@ def train(
 
     progress = progress or (lambda stage, done, total: None)
     started = time.perf_counter()
-    if not 0 <= test_size < 1:
-        raise InputError(f"--test-size must be in [0, 1), got {test_size}")
+    _check_options(test_size=test_size, seed=seed, alpha=alpha, epochs=epochs,
+                   max_keywords=max_keywords)
     check_out(out, force)
     if isinstance(data, LabelledData):
+        _check_dataset(data)
         dataset = data
     else:
+        _check_sources(data)
         progress("loading data", 0, 1)
         dataset = load_labelled(data, text_col=text_col, label_col=label_col, title_col=title_col,
                                 tags_col=tags_col, label_map=label_map, split=split)
@@ -182,6 +186,57 @@ def _versions() -> dict:
     return {"tagger_version": __version__, "sklearn_version": sklearn.__version__,
             "numpy_version": np.__version__,
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+
+
+def _check_options(*, test_size, seed, alpha, epochs, max_keywords) -> None:
+    """The numeric options of :func:`train`, checked as the command line checks them."""
+    def number(value, integer: bool) -> bool:
+        kinds = Integral if integer else Real
+        return (isinstance(value, kinds) and not isinstance(value, bool)
+                and math.isfinite(value))
+
+    if not number(test_size, False) or not 0 <= test_size < 1:
+        raise InputError(f"test_size must be a number in [0, 1), got {test_size!r}")
+    if not number(seed, True) or not 0 <= seed < 2**32:
+        raise InputError(f"seed must be an integer in [0, 2**32), got {seed!r}")
+    if not number(alpha, False) or not 0 < alpha <= 1:
+        raise InputError(f"alpha must be a number in (0, 1], got {alpha!r}")
+    for name, value in (("epochs", epochs), ("max_keywords", max_keywords)):
+        if not number(value, True) or value < 1:
+            raise InputError(f"{name} must be an integer of at least 1, got {value!r}")
+
+
+def _check_sources(data) -> None:
+    """``data`` names files or hub datasets: a table or texts in memory get a pointer to
+    :class:`~tagger.data.LabelledData` instead of a 'file not found' for their first cell."""
+    if hasattr(data, "columns"):
+        raise InputError("data is a table in memory; pass LabelledData(texts=..., labels=...) "
+                         "built from its columns, or save it (e.g. to_parquet) and pass the path")
+    items = [data] if isinstance(data, (str, Path)) else data
+    if not isinstance(items, Sequence) or not items or not all(
+            isinstance(item, (str, Path)) for item in items):
+        raise InputError(f"data must be a path or hub name, a list of them, or a LabelledData; "
+                         f"got {type(data).__name__}")
+
+
+def _check_dataset(data: LabelledData) -> None:
+    """A :class:`LabelledData` built by hand, checked as :func:`load_labelled` checks a file:
+    one label (and title, tag list) per text, texts and labels that are text."""
+    n = len(data.texts)
+    if n == 0:
+        raise DataError("the data has no rows")
+    if data.labels is None:
+        raise DataError("the data has no labels to learn from")
+    for name in ("labels", "titles", "tags", "groups", "ids"):
+        column = getattr(data, name)
+        if column is not None and len(column) != n:
+            raise DataError(f"the data has {n} texts but {len(column)} {name}: give one per text")
+    for name, column, optional in (("texts", data.texts, False), ("labels", data.labels, False),
+                                   ("titles", data.titles, True)):
+        for i, value in enumerate(column or ()):
+            if not isinstance(value, str) and not (optional and value is None):
+                raise DataError(f"{name}[{i}] is {type(value).__name__}, not text"
+                                + (" (use None or '' for no title)" if optional else ""))
 
 
 def _split(labels: Sequence[str], test_size: float, seed: int):
