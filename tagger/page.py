@@ -171,7 +171,7 @@ def parse_page(text: str) -> Page:
     The title is the first ordinary line (a date line before it is skipped); ordinary
     lines after it are the body, in order. Recognised blocks: a date or source line
     (value on the marker line, or a short line right after a lone marker), the site's
-    keyword block (the rest of its line; after a lone marker, the next line and any short
+    keyword block (the rest of its line, or after a lone marker the next line, and any short
     lines that follow without a blank line), and related articles (from a related marker
     to the next one or to the end; source or keyword lines inside belong to them).
     Any other line, anywhere before the first related block, is article text.
@@ -202,12 +202,13 @@ def parse_page(text: str) -> Page:
         elif m.kind == "tags":
             if m.content:
                 tags.append(m.content)
-                continue
-            j = _next_content(lines, i)
-            if j is None or match_marker(lines[j]) is not None:
-                continue
-            tags.append(lines[j])
-            i = j + 1
+            else:
+                j = _next_content(lines, i)
+                if j is None or match_marker(lines[j]) is not None:
+                    continue
+                tags.append(lines[j])
+                i = j + 1
+            # one tag per line: short lines that follow without a blank line
             while (i < len(lines) and lines[i] and match_marker(lines[i]) is None
                    and len(lines[i].split()) <= _TAG_LINE_MAX_WORDS):
                 tags.append(lines[i])
@@ -349,8 +350,11 @@ def repair_site_tags(site_tags_text: str, article_text: str, *, max_ngram: int =
         words = [w for w in item.split() if tokens(w)]
         keys = [tuple(tokens(w)) for w in words]
         whole = tuple(t for k in keys for t in k)
+        # An item the site set apart is kept whole ("سوشيال ميديا", whose last word is also
+        # a menu entry) unless it starts with navigation or starts or ends in a function word.
         if (len(items) > 1 and keys and not _nav_length(keys, 0) and article.count(whole)
-                and not _is_edge_noise(keys[0]) and not _is_edge_noise(keys[-1])
+                and " ".join(keys[0]) not in _FUNCTION_WORDS
+                and " ".join(keys[-1]) not in _FUNCTION_WORDS
                 and not (len(keys) == 1 and _nav_word(keys[0]))):
             keep(whole, words)
             continue

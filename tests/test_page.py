@@ -263,6 +263,19 @@ def test_section_names_with_the_article_or_a_clitic_are_navigation_too():
     assert not any(is_navigation(w) for w in ("الصحة النفسية", "بوتين", "المجتمع الدولي", ""))
 
 
+def test_an_item_set_apart_keeps_a_last_word_that_is_also_a_menu_entry():
+    article = "تراجع تأثير الصحف أمام سوشيال ميديا في العالم العربي، وفق سامح شكري"
+    assert repair_site_tags("سوشيال ميديا، سامح شكري، ميديا", article) == ["سوشيال ميديا",
+                                                                           "سامح شكري"]
+
+
+def test_tags_one_per_line_after_an_inline_first_tag():
+    page = parse_page("عنوان الخبر هنا\nنص المقال الأول.\nكلمات دلالية: بوتين\nروسيا\nموسكو\n"
+                      "كوريا الشمالية\n")
+    assert page.body == "نص المقال الأول."
+    assert page.site_tags_text.splitlines() == ["بوتين", "روسيا", "موسكو", "كوريا الشمالية"]
+
+
 def test_max_ngram_limits_rejoining():
     assert repair_site_tags("كوريا الشمالية", ARTICLE, max_ngram=1) == ["كوريا", "الشمالية"]
     with pytest.raises(InputError):
