@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import multiprocessing
 import os
 from importlib import resources
@@ -54,6 +55,8 @@ class Tagger:
     @classmethod
     def load(cls, path: str | Path | None = None) -> "Tagger":
         """Load a model directory, or the bundled default model when ``path`` is None."""
+        if path is not None and not isinstance(path, (str, os.PathLike)):
+            raise InputError(f"the model path must be a str or Path, got {type(path).__name__}")
         path = default_model_path() if path is None else Path(path)
         return cls._from_model_dir(path, *load_model_dir(path))
 
@@ -109,6 +112,7 @@ class Tagger:
         per core; ``1`` keeps everything in this process). Results are the same either way.
         """
         texts = _check_texts(texts)
+        titles = None if titles is None else _check_titles(titles)
         if titles is not None and len(titles) != len(texts):
             raise InputError(f"got {len(titles)} titles for {len(texts)} texts")
         for name, value, least in (("top_k", top_k, 1), ("max_keywords", max_keywords, 0),
@@ -249,3 +253,15 @@ def _check_texts(texts: Iterable[str]) -> list[str]:
         if not isinstance(text, str):
             raise InputError(f"text {i} is {type(text).__name__}, expected str")
     return texts
+
+
+def _check_titles(titles: Iterable[str | None]) -> list[str | None]:
+    """Titles as a list: each a str, or None, "" or NaN (a pandas gap) for an article
+    without one."""
+    if isinstance(titles, str):
+        raise InputError("titles must be a list with one title per text, not one string")
+    titles = [None if isinstance(t, float) and math.isnan(t) else t for t in titles]
+    for i, title in enumerate(titles):
+        if title is not None and not isinstance(title, str):
+            raise InputError(f"title {i} is {type(title).__name__}, expected str or None")
+    return titles

@@ -113,3 +113,26 @@ def test_any_batch_size_gives_every_row(bundled):
     texts = ["ارتفعت أسعار النفط", "سجل المهاجم هدفين", "افتتح معرض الكتاب"]
     for batch_size in (1, 2, 3, 10):
         assert len(bundled.predict_many(texts, batch_size=batch_size, n_jobs=1)) == 3
+
+
+def test_titles_are_text_or_missing(bundled):
+    article = "فاز المنتخب الوطني على منافسه بثلاثة أهداف في تصفيات كأس العالم"
+    bare = bundled.predict(article).to_dict()
+    assert bundled.predict(article, title=float("nan")).to_dict() == bare  # a pandas gap
+    assert [p.to_dict() for p in bundled.predict_many([article], (t for t in [None]))] == [bare]
+    for title in (["x"], b"x", 3):
+        with pytest.raises(InputError, match="title 0 is"):
+            bundled.predict(article, title=title)
+    with pytest.raises(InputError, match="not one string"):
+        bundled.predict_many([article], "عنوان")
+
+
+@pytest.mark.parametrize("top", ["3", -1, 0, True])
+def test_explain_refuses_a_bad_top(bundled, top):
+    with pytest.raises(InputError, match="top must be an integer of at least 1"):
+        bundled.explain("سجل المهاجم هدفين", top=top)
+
+
+def test_load_refuses_a_path_of_another_type():
+    with pytest.raises(InputError, match="str or Path, got int"):
+        Tagger.load(5)
