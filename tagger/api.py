@@ -8,13 +8,12 @@ import math
 import multiprocessing
 import os
 from importlib import resources
-from numbers import Integral
 from pathlib import Path
 from typing import Iterable, Sequence
 
 import numpy as np
 
-from .errors import InputError, ModelFormatError
+from .errors import InputError, ModelFormatError, check_integer
 from .normalize import normalize
 from .page import is_navigation, parse_page, repair_site_tags
 from .persist import load_model_dir, save_model_dir
@@ -117,9 +116,8 @@ class Tagger:
             raise InputError(f"got {len(titles)} titles for {len(texts)} texts")
         for name, value, least in (("top_k", top_k, 1), ("max_keywords", max_keywords, 0),
                                    ("batch_size", batch_size, 1), ("n_jobs", n_jobs, 1)):
-            if value is not None and (isinstance(value, bool) or not isinstance(value, Integral)
-                                      or value < least):
-                raise InputError(f"{name} must be an integer of at least {least}, got {value!r}")
+            if value is not None:
+                check_integer(name, value, least)
         jobs = min(n_jobs or os.cpu_count() or 1, len(texts) // batch_size)
         if jobs > 1 and "fork" in multiprocessing.get_all_start_methods():
             return self._predict_forked(texts, titles, top_k, max_keywords, batch_size, jobs)

@@ -6,7 +6,11 @@ other ``TaggerError`` is a failure of another kind (exit code 1).
 
 from __future__ import annotations
 
+from numbers import Integral
+from typing import Any
+
 __all__ = [
+    "check_integer",
     "TaggerError",
     "InputError",
     "DataError",
@@ -38,3 +42,10 @@ class ModelFormatError(TaggerError):
 
 class OutputExistsError(InputError, FileExistsError):
     """An output that already exists and would be overwritten without ``--force``."""
+
+
+def check_integer(name: str, value: Any, least: int) -> None:
+    """Raise an :class:`InputError` unless ``value`` is an integer (Python's or numpy's, not
+    a bool) of at least ``least``: the check of every count-like option."""
+    if isinstance(value, bool) or not isinstance(value, Integral) or value < least:
+        raise InputError(f"{name} must be an integer of at least {least}, got {value!r}")

@@ -86,15 +86,14 @@ def explain(tagger, text: str, title: str | None = None, top: int = 10,
     >>> explain(Tagger.load(), "سجل المهاجم هدفين").words[0]["word"]   # doctest: +SKIP
     'المهاجم'
     """
-    from .errors import InputError
+    from .errors import InputError, check_integer
 
     if not isinstance(text, str):
         raise InputError(f"text is {type(text).__name__}, expected str")
     if title is not None and not isinstance(title, str):
         raise InputError(f"title is {type(title).__name__}, expected str or None")
-    for name, value in (("top", top), ("ngrams", ngrams)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise InputError(f"{name} must be an integer of at least 1, got {value!r}")
+    check_integer("top", top, 1)
+    check_integer("ngrams", ngrams, 1)
     model = tagger.section_model
     fz = model.featurizer_
     cfg = fz.config

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Iterable, Sequence
 import numpy as np
 
 from . import _keyword_features as kf
-from .errors import DataError, ModelFormatError
+from .errors import DataError, ModelFormatError, check_integer
 from .normalize import normalize
 
 if TYPE_CHECKING:  # scikit-learn is imported when a model is trained, not to predict
@@ -149,17 +149,11 @@ class KeywordModel:
                  "rerank", "trees", "max_words")}
 
     def _check_params(self):
-        def positive_int(name, least=1):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
-                raise ValueError(f"{name} must be an integer of at least {least}, got {value!r}")
-        positive_int("max_keywords")
-        positive_int("min_df")
-        positive_int("folds", 2)
-        positive_int("rerank", 0)
-        positive_int("trees")
+        for name, least in (("max_keywords", 1), ("min_df", 1), ("folds", 2), ("rerank", 0),
+                            ("trees", 1)):
+            check_integer(name, getattr(self, name), least)
         if self.max_words is not None:
-            positive_int("max_words")
+            check_integer("max_words", self.max_words, 1)
         if self.threshold is not None and not 0.0 <= self.threshold <= 1.0:
             raise ValueError(f"threshold must be None or between 0 and 1, got {self.threshold!r}")
         if self.max_ngram not in (1, 2, 3):

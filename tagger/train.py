@@ -14,7 +14,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from .data import LabelledData, load_labelled
-from .errors import DataError, InputError
+from .errors import DataError, InputError, check_integer
 from .features import FeatureConfig
 from .metrics import classification_metrics
 from .persist import check_out
@@ -201,9 +201,8 @@ def _check_options(*, test_size, seed, alpha, epochs, max_keywords) -> None:
         raise InputError(f"seed must be an integer in [0, 2**32), got {seed!r}")
     if not number(alpha, False) or not 0 < alpha <= 1:
         raise InputError(f"alpha must be a number in (0, 1], got {alpha!r}")
-    for name, value in (("epochs", epochs), ("max_keywords", max_keywords)):
-        if not number(value, True) or value < 1:
-            raise InputError(f"{name} must be an integer of at least 1, got {value!r}")
+    check_integer("epochs", epochs, 1)
+    check_integer("max_keywords", max_keywords, 1)
 
 
 def _check_sources(data) -> None:
