@@ -288,10 +288,12 @@ def load_labelled(
     return result
 
 
-def _column_not_found(col: str, where: str, names: Sequence[str], flag: str) -> DataError:
-    """The error for a column missing from ``where``: the columns found and the option."""
+def _column_not_found(col: str, where: str, names: Sequence[str], flag: str,
+                      other: str = "") -> DataError:
+    """The error for a column missing from ``where``: the columns found and the option
+    that chooses another (``other``: what else the user may do)."""
     return DataError(f"column {col!r} not found in {where}; columns found: "
-                     f"{', '.join(names) or 'none'} (use {flag} to choose another)")
+                     f"{', '.join(names) or 'none'} (use {flag} to choose another{other})")
 
 
 def _release_arrow_memory() -> None:
@@ -519,12 +521,10 @@ def iter_text_batches(path: str | Path, *, text_col: str = "text", id_col: str |
 
 
 def _check_column(path: Path, names: Sequence[str], col: str, flag: str, other: str = "") -> None:
-    """Raise the DataError of a column ``col`` missing from the ``names`` of ``path``'s
-    columns: it names the columns found and ``flag``, the option that chooses another
-    (``other``: what else the user may do)."""
+    """Raise :func:`_column_not_found` if ``col`` is not among ``names``, the columns of
+    ``path``."""
     if col not in names:
-        raise DataError(f"column {col!r} not found in {path}; columns found: "
-                        f"{', '.join(names) or 'none'} (use {flag} to choose another{other})")
+        raise _column_not_found(col, str(path), names, flag, other)
 
 
 def text_columns(names: Sequence[str], text_col: str, id_col: str | None,
