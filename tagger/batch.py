@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Callable, Iterator, Sequence
 
-from .data import count_rows, iter_text_batches
+from .data import TextBatch, count_rows, iter_text_batches
 from .errors import InputError
 
 __all__ = ["predict_file", "check_output", "BatchResult", "BatchInterrupted", "partial_path",
@@ -67,19 +67,24 @@ def predict_file(tagger, input_path: str | Path, output: str | Path | None, *,
                  batch_size: int = 1000,
                  top_k: int | None = None, max_keywords: int | None = None,
                  resume: bool = False, stdout: IO[str] | None = None,
-                 progress: Callable[[str, int, int], None] | None = None) -> BatchResult:
+                 progress: Callable[[str, int, int], None] | None = None,
+                 batches: Iterator[TextBatch] | None = None) -> BatchResult:
     """Predict every row of ``input_path`` and write one JSON object per row, in order.
 
     Titles are read from ``title_col`` when the input has it; each row leads with its
     ``id_col`` value, unchanged, when the input has that. With ``output=None`` the lines go
-    to ``stdout`` as they are produced.
+    to ``stdout`` as they are produced. ``batches`` are the input's rows when the caller
+    has already opened it with :func:`~tagger.data.iter_text_batches` (the command line
+    does, to check the input before it loads a model; finding a JSON Lines file's columns
+    can take a pass over it), and the column and batch size options are then theirs.
     """
     input_path = Path(input_path)
     progress = progress or (lambda stage, done, total: None)
     if batch_size < 1:
         raise InputError(f"--batch-size must be at least 1, got {batch_size}")
-    batches = iter_text_batches(input_path, text_col=text_col, id_col=id_col,
-                                title_col=title_col, batch_size=batch_size)
+    if batches is None:
+        batches = iter_text_batches(input_path, text_col=text_col, id_col=id_col,
+                                    title_col=title_col, batch_size=batch_size)
     check_output(input_path, output, resume=resume)
     total = count_rows(input_path) or 0
     writer = _Writer(tagger, top_k, max_keywords, progress, total)

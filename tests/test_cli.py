@@ -86,6 +86,21 @@ def test_batch_prediction_keeps_order_and_ids(model_dir, tmp_path, suffix):
     assert not partial_path(out).exists()
 
 
+def test_batch_prediction_finds_the_inputs_columns_once(model_dir, tmp_path, monkeypatch):
+    """A JSON Lines file without a title takes a pass over it to find its columns: the
+    check before the model loads and the prediction share that pass."""
+    import tagger.data
+
+    calls = []
+    real = tagger.data.column_names
+    monkeypatch.setattr(tagger.data, "column_names", lambda *a: calls.append(a) or real(*a))
+    src = _jsonl(tmp_path / "in.jsonl", [{"id": 1, "text": TEXTS[1]}, {"id": 2, "text": TEXTS[0]}])
+    result = run("predict", "-m", model_dir, "--input", src, "--output", tmp_path / "out.jsonl")
+    assert result.exit_code == 0, result.output
+    assert len(calls) == 1
+    assert [json.loads(l)["id"] for l in (tmp_path / "out.jsonl").read_text().splitlines()] == [1, 2]
+
+
 @pytest.mark.parametrize("suffix", [".jsonl", ".csv"])
 def test_batch_prediction_reads_titles_like_the_api(model_dir, tmp_path, suffix):
     rows = [("x1", "سجل المهاجم هدفين في المباراة", "ارتفع سعر النفط"),

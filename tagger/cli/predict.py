@@ -63,16 +63,15 @@ def predict(
         from ..data import iter_text_batches
 
         # The input and output are checked before the model is loaded: a mistake shows at once.
-        iter_text_batches(input, text_col=text_col, id_col=id_col, title_col=title_col,
-                          batch_size=batch_size, title_required=title_required,
-                          id_required=id_required)
+        batches = iter_text_batches(input, text_col=text_col, id_col=id_col, title_col=title_col,
+                                    batch_size=batch_size, title_required=title_required,
+                                    id_required=id_required)
         check_output(input, output, resume=resume)
         tagger = load_tagger(model)
         with progress_bar(output is not None) as progress:
-            result = predict_file(tagger, input, output, text_col=text_col, id_col=id_col,
-                                  title_col=title_col, batch_size=batch_size, top_k=top_k,
+            result = predict_file(tagger, input, output, batch_size=batch_size, top_k=top_k,
                                   max_keywords=max_keywords, resume=resume, stdout=sys.stdout,
-                                  progress=progress)
+                                  progress=progress, batches=batches)
         if output is not None:
             resumed = f" (resumed after {result.skipped})" if result.skipped else ""
             typer.echo(f"wrote {result.rows} predictions to {output}{resumed}", err=True)
